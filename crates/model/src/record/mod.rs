@@ -1,0 +1,87 @@
+//! Typed audit-log records and their lossless conversion to and from JSON.
+
+mod access;
+pub(crate) mod fields;
+mod types;
+
+pub use access::PrincipalSummary;
+pub use fields::{FieldName, Form, FromJson, OneOrMany, Spelling, SpellingTally, ToJson, WireForm};
+pub use types::*;
+
+use crate::json::{self, Json, ParseError};
+
+/// Why bytes are not a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Not valid JSON.
+    #[error("invalid JSON: {0}")]
+    Json(#[from] ParseError),
+    /// Valid JSON, but not an object.
+    #[error("a record must be a JSON object, found {0}")]
+    NotAnObject(&'static str),
+}
+
+/// A record together with the canonical bytes of exactly what was parsed.
+#[derive(Debug, Clone)]
+pub struct ParsedRecord {
+    /// The typed view.
+    pub record: Record,
+    /// RFC 8785 canonical form (numbers verbatim) of the input value.
+    pub canonical: Vec<u8>,
+}
+
+/// Parse one record and compute its canonical bytes in one pass over the tree.
+///
+/// Parsing is lenient: any JSON object is a record. Use the validator to learn
+/// what is wrong with it.
+pub fn parse_record(bytes: &[u8]) -> Result<ParsedRecord, RecordError> {
+    let v = json::parse(bytes)?;
+    from_value(v)
+}
+
+/// [`parse_record`] for an already parsed value.
+pub fn from_value(v: Json) -> Result<ParsedRecord, RecordError> {
+    if !matches!(v, Json::Object(_)) {
+        return Err(RecordError::NotAnObject(v.type_name()));
+    }
+    let canonical = json::to_canonical(&v);
+    let record = Record::from_json(v).map_err(|v| RecordError::NotAnObject(v.type_name()))?;
+    Ok(ParsedRecord { record, canonical })
+}
+
+impl Record {
+    /// Parse one record.
+    pub fn parse(bytes: &[u8]) -> Result<Record, RecordError> {
+        let v = json::parse(bytes)?;
+        Record::from_json(v).map_err(|v| RecordError::NotAnObject(v.type_name()))
+    }
+
+    /// The record as JSON with member names in `form`.
+    pub fn to_json_value(&self, form: Form) -> Json {
+        ToJson::to_json(self, form)
+    }
+
+    /// The canonical bytes of the record as parsed.
+    pub fn to_canonical(&self) -> Vec<u8> {
+        json::to_canonical(&self.to_json_value(Form::AsParsed))
+    }
+
+    /// Which spelling the record uses.
+    pub fn wire_form(&self) -> WireForm {
+        let mut t = SpellingTally::default();
+        ToJson::tally(self, &mut t);
+        match (t.camel, t.snake) {
+            (_, 0) => WireForm::Camel,
+            (0, _) => WireForm::Snake,
+            _ => WireForm::Mixed,
+        }
+    }
+
+    /// A copy with every member spelled in `form`.
+    pub fn with_form(&self, form: Form) -> Record {
+        let mut r = self.clone();
+        r.respell(form);
+        r
+    }
+}
