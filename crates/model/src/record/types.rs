@@ -125,7 +125,9 @@ impl FromJson for Principal {
     fn from_json(v: Json) -> Result<Self, Json> {
         match v {
             Json::String(s) => Ok(Principal::Text(s)),
-            o @ Json::Object(_) => PrincipalObject::from_json(o).map(|p| Principal::Object(Box::new(p))),
+            o @ Json::Object(_) => {
+                PrincipalObject::from_json(o).map(|p| Principal::Object(Box::new(p)))
+            }
             other => Err(other),
         }
     }

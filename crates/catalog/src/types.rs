@@ -1,0 +1,110 @@
+//! Catalog entries, in the shape of the TOML file.
+
+use serde::{Deserialize, Serialize};
+
+/// The file format (`version = 1`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogFile {
+    pub version: u32,
+    #[serde(default)]
+    pub event_type: Vec<EventType>,
+    #[serde(default)]
+    pub category: Vec<Category>,
+    #[serde(default)]
+    pub resource_type: Vec<ResourceType>,
+    #[serde(default)]
+    pub method: Vec<Method>,
+}
+
+/// A CloudEvents `type`, e.g. `io.confluent.cloud/request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventType {
+    /// The `type` value.
+    pub name: String,
+    /// The service(s) that emit it, as the reference table writes them.
+    pub service: String,
+    /// What it records.
+    pub description: String,
+}
+
+/// A row of a category or subcategory table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// The table it belongs to, e.g. `Kafka cluster`.
+    pub group: String,
+    /// The category or subcategory name.
+    pub name: String,
+    /// Its event type.
+    pub event_type: String,
+    /// Resource types as the table writes them; empty for "n/a".
+    pub resource_types: Vec<String>,
+    /// What it covers.
+    pub description: String,
+}
+
+/// A resource type and where it sits in the CRN hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceType {
+    /// e.g. `CONNECTOR`.
+    pub name: String,
+    /// The CRN segment key, e.g. `connector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crn_key: Option<String>,
+    /// Enclosing resource types, outermost first.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// Where the CRN key comes from: `seed`, `doc` or `assumed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// What it is.
+    pub description: String,
+}
+
+/// Whether a method reads or changes state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccessType {
+    /// Reads only.
+    ReadOnly,
+    /// Changes something.
+    Modification,
+}
+
+impl AccessType {
+    /// `READ_ONLY` or `MODIFICATION`, as records write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessType::ReadOnly => "READ_ONLY",
+            AccessType::Modification => "MODIFICATION",
+        }
+    }
+}
+
+/// An auditable event method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Method {
+    /// e.g. `CreateConnector`.
+    pub name: String,
+    /// The resource type the method's table belongs to.
+    pub resource_type: String,
+    /// The CloudEvents type of its records.
+    pub event_type: String,
+    /// READ_ONLY or MODIFICATION.
+    pub access_type: AccessType,
+    /// The 004 category or subcategory it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Reference pages that list it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<String>,
+    /// Other names records use for it.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The operation that triggers it.
+    pub description: String,
+}
