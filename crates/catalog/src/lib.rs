@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use types::CatalogFile;
-pub use types::{AccessType, Category, EventType, Method, ResourceType};
+pub use types::{AccessType, Category, EventType, IdFormat, Method, ResourceType};
 
 /// The built-in catalog text.
 pub const BUILTIN_TOML: &str = include_str!("../data/confluent-cloud.toml");
@@ -282,6 +282,21 @@ mod tests {
         assert_eq!(m.alias, Some("ListWorkspace"));
         assert!(c.method("ListWorkspaces").unwrap().alias.is_none());
         assert!(c.method("listworkspaces").is_none());
+    }
+
+    #[test]
+    fn id_shapes() {
+        let c = Catalog::builtin();
+        let org = c.resource_type("ORGANIZATION").unwrap();
+        assert!(org.id_is_well_formed("3bd538c6-caa8-42ec-b60b-00bbf2e749f1"));
+        assert!(!org.id_is_well_formed("ffffffff-gggg-hhhh-iiii-jjjjjjjjjjjj"));
+        let cl = c.resource_type("CLOUD_CLUSTER").unwrap();
+        assert!(cl.id_is_well_formed("lkc-12j2w5") && !cl.id_is_well_formed("lkc-"));
+        assert_eq!(cl.id_shape(), "lkc-…");
+        assert!(c
+            .resource_type("FLINK_REGION")
+            .unwrap()
+            .id_is_well_formed("aws.us-east-1"));
     }
 
     #[test]

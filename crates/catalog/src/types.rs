@@ -57,11 +57,58 @@ pub struct ResourceType {
     /// Enclosing resource types, outermost first.
     #[serde(default)]
     pub scope: Vec<String>,
+    /// The prefix well-formed ids carry, e.g. `lkc-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_prefix: Option<String>,
+    /// A named id format: `uuid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_format: Option<IdFormat>,
     /// Where the CRN key comes from: `seed`, `doc` or `assumed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// What it is.
     pub description: String,
+}
+
+/// A named id shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdFormat {
+    /// 8-4-4-4-12 hexadecimal.
+    Uuid,
+}
+
+impl ResourceType {
+    /// Whether `id` has the shape this type's ids have (true when none is declared).
+    pub fn id_is_well_formed(&self, id: &str) -> bool {
+        let prefix_ok = self
+            .id_prefix
+            .as_deref()
+            .is_none_or(|p| id.starts_with(p) && id.len() > p.len());
+        let format_ok = match self.id_format {
+            None => true,
+            Some(IdFormat::Uuid) => is_uuid(id),
+        };
+        prefix_ok && format_ok
+    }
+
+    /// Describe the expected id shape, e.g. `"lkc-…"` or `"a UUID"`.
+    pub fn id_shape(&self) -> String {
+        match (&self.id_prefix, self.id_format) {
+            (Some(p), _) => format!("{p}…"),
+            (None, Some(IdFormat::Uuid)) => "a UUID".into(),
+            (None, None) => "any".into(),
+        }
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Whether a method reads or changes state.

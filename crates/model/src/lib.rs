@@ -18,6 +18,7 @@ pub mod crn;
 pub mod json;
 pub mod path;
 pub mod record;
+pub mod suggest;
 pub mod time;
 
 pub use crn::{Crn, CrnError, CrnErrorKind};

@@ -74,6 +74,58 @@ pub trait FromJson: Sized {
     fn accepts(v: &Json) -> bool;
     /// Convert, or give the value back untouched when it has the wrong type.
     fn from_json(v: Json) -> Result<Self, Json>;
+    /// What this needs, for messages: "a string", "an array of objects", …
+    fn expected() -> String;
+    /// Where and why `v` (at `path`) is not acceptable: the innermost offending
+    /// path, what was expected there and the JSON type found.
+    fn explain(v: &Json, path: &str) -> (String, String, &'static str) {
+        (path.to_owned(), Self::expected(), v.type_name())
+    }
+}
+
+/// A known member that could not be used, found by [`Inspect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberIssue {
+    /// The member has the wrong JSON type.
+    WrongType {
+        /// JSON path of the offending value.
+        path: String,
+        /// What was expected.
+        expected: String,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// Both spellings of one member are present; the first one is used.
+    ConflictingSpelling {
+        /// JSON path of the ignored spelling.
+        path: String,
+        /// The spelling in use.
+        used: &'static str,
+    },
+}
+
+/// Walk a typed value and report known members that ended up in `extra`.
+pub trait Inspect {
+    /// Append issues found at or below `path`.
+    fn member_issues(&self, _path: &str, _out: &mut Vec<MemberIssue>) {}
+}
+impl Inspect for String {}
+impl Inspect for bool {}
+impl Inspect for Json {}
+impl<T: Inspect> Inspect for Vec<T> {
+    fn member_issues(&self, path: &str, out: &mut Vec<MemberIssue>) {
+        for (i, x) in self.iter().enumerate() {
+            x.member_issues(&crate::path::index(path, i), out);
+        }
+    }
+}
+impl<T: Inspect> Inspect for OneOrMany<T> {
+    fn member_issues(&self, path: &str, out: &mut Vec<MemberIssue>) {
+        match self {
+            OneOrMany::One(t) => t.member_issues(path, out),
+            OneOrMany::Many(v) => v.member_issues(path, out),
+        }
+    }
 }
 
 /// Lossless conversion back to a value.
@@ -85,6 +137,9 @@ pub trait ToJson {
 }
 
 impl FromJson for String {
+    fn expected() -> String {
+        "a string".into()
+    }
     fn accepts(v: &Json) -> bool {
         matches!(v, Json::String(_))
     }
@@ -102,6 +157,9 @@ impl ToJson for String {
 }
 
 impl FromJson for bool {
+    fn expected() -> String {
+        "a boolean".into()
+    }
     fn accepts(v: &Json) -> bool {
         matches!(v, Json::Bool(_))
     }
@@ -120,6 +178,9 @@ impl ToJson for bool {
 
 /// Free-form members (`request.data`, `result.data`, …) are kept as they are.
 impl FromJson for Json {
+    fn expected() -> String {
+        "any value".into()
+    }
     fn accepts(_: &Json) -> bool {
         true
     }
@@ -134,8 +195,23 @@ impl ToJson for Json {
 }
 
 impl<T: FromJson + ToJson> FromJson for Vec<T> {
+    fn expected() -> String {
+        let inner = T::expected();
+        let noun = inner.trim_start_matches("an ").trim_start_matches("a ");
+        format!("an array of {noun}s")
+    }
     fn accepts(v: &Json) -> bool {
         matches!(v, Json::Array(items) if items.iter().all(T::accepts))
+    }
+    fn explain(v: &Json, path: &str) -> (String, String, &'static str) {
+        if let Json::Array(items) = v {
+            for (i, item) in items.iter().enumerate() {
+                if !T::accepts(item) {
+                    return T::explain(item, &crate::path::index(path, i));
+                }
+            }
+        }
+        (path.to_owned(), Self::expected(), v.type_name())
     }
     fn from_json(v: Json) -> Result<Self, Json> {
         if !Self::accepts(&v) {
@@ -189,6 +265,9 @@ impl<T> OneOrMany<T> {
 }
 
 impl<T: FromJson + ToJson> FromJson for OneOrMany<T> {
+    fn expected() -> String {
+        format!("{} or {}", T::expected(), Vec::<T>::expected())
+    }
     fn accepts(v: &Json) -> bool {
         T::accepts(v) || Vec::<T>::accepts(v)
     }
@@ -277,6 +356,9 @@ macro_rules! json_object {
         }
 
         impl $crate::record::fields::FromJson for $name {
+            fn expected() -> String {
+                "an object".into()
+            }
             fn accepts(v: &$crate::json::Json) -> bool {
                 matches!(v, $crate::json::Json::Object(_))
             }
@@ -346,6 +428,33 @@ macro_rules! json_object {
                             if self.spelling.is_snake(i) { t.snake += 1 } else { t.camel += 1 }
                         }
                         $crate::record::fields::ToJson::tally(v, t);
+                    }
+                    i += 1;
+                )*
+            }
+        }
+
+        impl $crate::record::fields::Inspect for $name {
+            #[allow(unused_assignments)]
+            fn member_issues(&self, path: &str, out: &mut Vec<$crate::record::fields::MemberIssue>) {
+                use $crate::record::fields::{FromJson, Inspect, MemberIssue};
+                let mut i = 0usize;
+                $(
+                    let used = if self.spelling.is_snake(i) { $snake } else { $camel };
+                    let keys: &[&str] = if $camel == $snake { &[$camel] } else { &[$camel, $snake] };
+                    for &key in keys {
+                        if let Some(v) = self.extra.get(key) {
+                            let p = $crate::path::key(path, key);
+                            if self.$field.is_some() && key != used {
+                                out.push(MemberIssue::ConflictingSpelling { path: p, used });
+                            } else if !<$ty as FromJson>::accepts(v) {
+                                let (path, expected, found) = <$ty as FromJson>::explain(v, &p);
+                                out.push(MemberIssue::WrongType { path, expected, found });
+                            }
+                        }
+                    }
+                    if let Some(v) = &self.$field {
+                        Inspect::member_issues(v, &$crate::path::key(path, used), out);
                     }
                     i += 1;
                 )*

@@ -5,7 +5,10 @@ pub(crate) mod fields;
 mod types;
 
 pub use access::PrincipalSummary;
-pub use fields::{FieldName, Form, FromJson, OneOrMany, Spelling, SpellingTally, ToJson, WireForm};
+pub use fields::{
+    FieldName, Form, FromJson, Inspect, MemberIssue, OneOrMany, Spelling, SpellingTally, ToJson,
+    WireForm,
+};
 pub use types::*;
 
 use crate::json::{self, Json, ParseError};
@@ -78,10 +81,59 @@ impl Record {
         }
     }
 
+    /// Known members that could not be used: wrong JSON types and second
+    /// spellings, with their JSON paths.
+    pub fn member_issues(&self) -> Vec<MemberIssue> {
+        let mut out = Vec::new();
+        Inspect::member_issues(self, "$", &mut out);
+        out
+    }
+
     /// A copy with every member spelled in `form`.
     pub fn with_form(&self, form: Form) -> Record {
         let mut r = self.clone();
         r.respell(form);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_types_and_second_spellings_are_kept_and_explained() {
+        let src = br#"{"id":7,"time":"t","data":{"serviceName":"a","service_name":"b",
+            "cloudResources":[{"resource":{"type":"X"}},"oops"],
+            "requestMetadata":{"requestId":"r1"},
+            "authenticationInfo":{"principal":42}}}"#;
+        let p = parse_record(src).unwrap();
+        assert_eq!(p.record.to_json(Form::AsParsed), json::parse(src).unwrap());
+        assert_eq!(p.record.request_ids(), ["r1"]);
+        let issues = p.record.member_issues();
+        assert_eq!(
+            issues,
+            vec![
+                MemberIssue::WrongType {
+                    path: "$.id".into(),
+                    expected: "a string".into(),
+                    found: "number"
+                },
+                MemberIssue::ConflictingSpelling {
+                    path: "$.data.service_name".into(),
+                    used: "serviceName"
+                },
+                MemberIssue::WrongType {
+                    path: "$.data.cloudResources[1]".into(),
+                    expected: "an object".into(),
+                    found: "string"
+                },
+                MemberIssue::WrongType {
+                    path: "$.data.authenticationInfo.principal".into(),
+                    expected: "a string or an object".into(),
+                    found: "number"
+                },
+            ]
+        );
     }
 }

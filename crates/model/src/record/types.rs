@@ -4,7 +4,9 @@
 //! snake_case `AuditLog.v2` spelling. Every type keeps unknown members in
 //! `extra`, so a record always round-trips.
 
-use super::fields::{json_object, FromJson, OneOrMany, Respell, SpellingTally, ToJson};
+use super::fields::{
+    json_object, FromJson, Inspect, MemberIssue, OneOrMany, Respell, SpellingTally, ToJson,
+};
 use crate::json::Json;
 
 json_object! {
@@ -119,6 +121,9 @@ pub enum Principal {
 }
 
 impl FromJson for Principal {
+    fn expected() -> String {
+        "a string or an object".into()
+    }
     fn accepts(v: &Json) -> bool {
         matches!(v, Json::String(_) | Json::Object(_))
     }
@@ -142,6 +147,13 @@ impl ToJson for Principal {
     fn tally(&self, t: &mut SpellingTally) {
         if let Principal::Object(o) = self {
             o.tally(t);
+        }
+    }
+}
+impl Inspect for Principal {
+    fn member_issues(&self, path: &str, out: &mut Vec<MemberIssue>) {
+        if let Principal::Object(o) = self {
+            o.member_issues(path, out);
         }
     }
 }
