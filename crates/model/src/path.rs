@@ -58,3 +58,81 @@ mod tests {
         assert_eq!(key("$", "0a"), "$[\"0a\"]");
     }
 }
+
+/// One step of a [`Lazy`] path.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// `$`
+    Root,
+    /// `.key`
+    Key(&'a str),
+    /// `[i]`
+    Index(usize),
+}
+
+/// A JSON path built on the stack and rendered only when needed, so walks
+/// over valid records allocate nothing for paths.
+#[derive(Debug, Clone, Copy)]
+pub struct Lazy<'a> {
+    parent: Option<&'a Lazy<'a>>,
+    step: Step<'a>,
+}
+
+impl<'a> Lazy<'a> {
+    /// `$`.
+    pub const ROOT: Lazy<'static> = Lazy {
+        parent: None,
+        step: Step::Root,
+    };
+
+    /// This path followed by `.k`.
+    pub fn key(&'a self, k: &'a str) -> Lazy<'a> {
+        Lazy {
+            parent: Some(self),
+            step: Step::Key(k),
+        }
+    }
+
+    /// This path followed by `[i]`.
+    pub fn index(&'a self, i: usize) -> Lazy<'a> {
+        Lazy {
+            parent: Some(self),
+            step: Step::Index(i),
+        }
+    }
+
+    /// The path as text, e.g. `$.data.cloudResources[0]`.
+    pub fn render(&self) -> String {
+        let mut steps = Vec::new();
+        let mut cur = Some(self);
+        while let Some(p) = cur {
+            steps.push(p.step);
+            cur = p.parent;
+        }
+        let mut out = String::from("$");
+        for s in steps.iter().rev() {
+            match s {
+                Step::Root => {}
+                Step::Key(k) => push_key(&mut out, k),
+                Step::Index(i) => push_index(&mut out, *i),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod lazy_tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_the_eager_helpers() {
+        let root = Lazy::ROOT;
+        let d = root.key("data");
+        let c = d.key("cloudResources");
+        let i = c.index(3);
+        let k = i.key("a.b");
+        assert_eq!(k.render(), "$.data.cloudResources[3][\"a.b\"]");
+        assert_eq!(root.render(), "$");
+    }
+}

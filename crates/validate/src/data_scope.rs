@@ -1,14 +1,14 @@
 //! Scope claims inside the free-form `request.data` and `result.data`:
 //! organization and environment ids, and resource CRNs, that contradict the
 //! record they sit in. These payloads carry no schema, so only members whose
-//! name says what they hold are read.
+//! name says what they hold are read, and list elements (which describe
+//! other resources) are skipped.
 
+use auditlog_model::path::Lazy;
 use auditlog_model::record::{AuditData, Record};
 use auditlog_model::{Crn, Json};
 
-use crate::at;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::payload::index;
 
 /// What a member name claims to hold.
 enum Claim {
@@ -18,36 +18,23 @@ enum Claim {
 }
 
 fn claim_of(key: &str) -> Option<Claim> {
-    let k: String = key
-        .chars()
-        .filter(|c| *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect();
-    match k.as_str() {
-        "orgid" | "orgresourceid" | "organizationid" => Some(Claim::Organization),
-        "environmentid" | "envid" => Some(Claim::Environment),
-        "resourcename" => Some(Claim::ResourceCrn),
+    // Cheap rejection first: every claim name contains an 'i' or 'e'.
+    if key.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for b in key.bytes().filter(|b| *b != b'_') {
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    match buf.get(..n)? {
+        b"orgid" | b"orgresourceid" | b"organizationid" => Some(Claim::Organization),
+        b"environmentid" | b"envid" => Some(Claim::Environment),
+        b"resourcename" => Some(Claim::ResourceCrn),
         _ => None,
-    }
-}
-
-pub(crate) fn check(r: &Record, d: &AuditData, target: Option<&Crn>, out: &mut Vec<Diagnostic>) {
-    let org = r.organization();
-    let env = r.environment();
-    let ctx = Ctx {
-        org: org.as_deref(),
-        env: env.as_deref(),
-        target,
-    };
-    if let Some(req) = d.request.as_ref() {
-        if let Some(data) = req.data.as_ref() {
-            walk(data, &at(&at("$.data", "request"), "data"), &ctx, 0, out);
-        }
-    }
-    if let Some(res) = d.result.as_ref() {
-        if let Some(data) = res.data.as_ref() {
-            walk(data, &at(&at("$.data", "result"), "data"), &ctx, 0, out);
-        }
     }
 }
 
@@ -57,42 +44,66 @@ struct Ctx<'a> {
     target: Option<&'a Crn>,
 }
 
-/// Lists of other resources (list results) legitimately name other scopes;
-/// depth is bounded so hostile payloads cannot make this expensive.
+pub(crate) fn check(r: &Record, d: &AuditData, target: Option<&Crn>, out: &mut Vec<Diagnostic>) {
+    let has_data = d.request.as_ref().is_some_and(|q| q.data.is_some())
+        || d.result.as_ref().is_some_and(|q| q.data.is_some());
+    if !has_data {
+        return;
+    }
+    // The record's own scope: from its CRN, else from cloudResources.
+    let (org_owned, env_owned);
+    let (org, env) = match target {
+        Some(t) if t.organization().is_some() => (t.organization(), t.environment()),
+        _ => {
+            org_owned = r.organization();
+            env_owned = r.environment();
+            (org_owned.as_deref(), env_owned.as_deref())
+        }
+    };
+    let ctx = Ctx { org, env, target };
+    let data = Lazy::ROOT.key("data");
+    if let Some(v) = d.request.as_ref().and_then(|q| q.data.as_ref()) {
+        walk(v, &data.key("request").key("data"), &ctx, 0, out);
+    }
+    if let Some(v) = d.result.as_ref().and_then(|q| q.data.as_ref()) {
+        walk(v, &data.key("result").key("data"), &ctx, 0, out);
+    }
+}
+
+/// Depth is bounded so hostile payloads cannot make this expensive.
 const MAX_DEPTH: usize = 8;
 
-fn walk(v: &Json, path: &str, ctx: &Ctx<'_>, depth: usize, out: &mut Vec<Diagnostic>) {
+fn walk(v: &Json, path: &Lazy<'_>, ctx: &Ctx<'_>, depth: usize, out: &mut Vec<Diagnostic>) {
+    let Json::Object(o) = v else { return };
     if depth > MAX_DEPTH {
         return;
     }
-    match v {
-        Json::Object(o) => {
-            for (k, child) in o.iter() {
-                let p = at(path, k);
-                if let (Some(claim), Json::String(s)) = (claim_of(k), child) {
-                    if !s.is_empty() {
-                        check_claim(&claim, s, &p, ctx, out);
-                    }
+    for (k, child) in o.iter() {
+        match child {
+            Json::String(s) if !s.is_empty() => {
+                if let Some(claim) = claim_of(k) {
+                    check_claim(&claim, s, &path.key(k), ctx, out);
                 }
-                walk(child, &p, ctx, depth + 1, out);
             }
+            Json::Object(_) => walk(child, &path.key(k), ctx, depth + 1, out),
+            _ => {}
         }
-        Json::Array(items) => {
-            // Elements of a list result describe other resources; skip them.
-            let _ = items;
-        }
-        _ => {}
     }
-    let _ = index;
 }
 
-fn check_claim(claim: &Claim, value: &str, path: &str, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
+fn check_claim(
+    claim: &Claim,
+    value: &str,
+    path: &Lazy<'_>,
+    ctx: &Ctx<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     match claim {
         Claim::Organization => {
             if let Some(org) = ctx.org.filter(|o| *o != value) {
                 out.push(Diagnostic::new(
                     Code::DataScopeMismatch,
-                    path,
+                    path.render(),
                     format!("names organization {value}, but the record is in organization {org}"),
                 ));
             }
@@ -101,7 +112,7 @@ fn check_claim(claim: &Claim, value: &str, path: &str, ctx: &Ctx<'_>, out: &mut 
             if let Some(env) = ctx.env.filter(|e| *e != value) {
                 out.push(Diagnostic::new(
                     Code::DataScopeMismatch,
-                    path,
+                    path.render(),
                     format!("names environment {value}, but the record is in environment {env}"),
                 ));
             }
@@ -126,7 +137,7 @@ fn check_claim(claim: &Claim, value: &str, path: &str, ctx: &Ctx<'_>, out: &mut 
                     .unwrap_or_else(|| format!("{c} where the record has {t}"));
                 out.push(Diagnostic::new(
                     Code::DataScopeMismatch,
-                    path,
+                    path.render(),
                     format!("names the same resource with a different scope: {diff}"),
                 ));
             }

@@ -50,6 +50,10 @@ macro_rules! codes {
 }
 
 codes! {
+    /// The input is not valid JSON.
+    InvalidJson = ("invalid_json", Error),
+    /// Valid JSON, but not an object, so not a record.
+    NotARecord = ("not_a_record", Error),
     /// A required CloudEvents attribute (id, source, specversion, type) is absent.
     MissingAttribute = ("missing_attribute", Error),
     /// A required attribute is an empty string.

@@ -37,12 +37,12 @@ fn check_method<'c>(
     catalog: &'c Catalog,
     out: &mut Vec<Diagnostic>,
 ) -> Option<&'c Method> {
-    let path = at("$.data", d.key("methodName"));
+    let path = || at("$.data", d.key("methodName"));
     let Some(name) = d.method_name.as_deref() else {
         if !d.extra.contains_key("methodName") && !d.extra.contains_key("method_name") {
             out.push(Diagnostic::new(
                 Code::MissingMethod,
-                path,
+                path(),
                 "no methodName: the record does not say which operation it audits",
             ));
         }
@@ -54,7 +54,7 @@ fn check_method<'c>(
             .unwrap_or_default();
         out.push(Diagnostic::new(
             Code::UnknownMethod,
-            path,
+            path(),
             format!("method {name:?} is not in the catalog{hint}; add your own methods with --catalog FILE"),
         ));
         return None;
@@ -63,7 +63,7 @@ fn check_method<'c>(
     if let Some(alias) = found.alias {
         out.push(Diagnostic::new(
             Code::MethodAlias,
-            path.clone(),
+            path(),
             format!(
                 "{alias:?} is a documented alias: the method table names it {:?}",
                 m.name
@@ -112,23 +112,24 @@ pub(crate) fn index(base: &str, i: usize) -> String {
 }
 
 fn check_request(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnostic>) {
-    let req_path = at("$.data", "request");
     let access = d.request.as_ref().and_then(|r| r.access_type.as_deref());
-    let path = at(
-        &req_path,
-        d.request
-            .as_ref()
-            .map_or("accessType", |r| r.key("accessType")),
-    );
+    let path = || {
+        at(
+            &at("$.data", "request"),
+            d.request
+                .as_ref()
+                .map_or("accessType", |r| r.key("accessType")),
+        )
+    };
     match (access, method) {
         (Some(a), _) if a != "READ_ONLY" && a != "MODIFICATION" => out.push(Diagnostic::new(
             Code::InvalidAccessType,
-            path,
+            path(),
             format!("accessType is {a:?}; expected READ_ONLY or MODIFICATION"),
         )),
         (Some(a), Some(m)) if a != m.access_type.as_str() => out.push(Diagnostic::new(
             Code::AccessTypeMismatch,
-            path,
+            path(),
             format!(
                 "{} is {} in the catalog, but accessType is {a}",
                 m.name,
@@ -137,7 +138,7 @@ fn check_request(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnosti
         )),
         (None, Some(m)) => out.push(Diagnostic::new(
             Code::MissingAccessType,
-            path,
+            path(),
             format!("no accessType; {} is {}", m.name, m.access_type.as_str()),
         )),
         _ => {}
@@ -153,12 +154,12 @@ fn is_http_status(s: &str) -> bool {
 }
 
 fn check_result(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnostic>) {
-    let base = at("$.data", "result");
+    let base = || at("$.data", "result");
     let Some(result) = d.result.as_ref() else {
         if let Some(m) = method {
             out.push(Diagnostic::new(
                 Code::MissingStatus,
-                base,
+                base(),
                 format!(
                     "no result: {} records say whether the request succeeded",
                     m.name
@@ -167,18 +168,18 @@ fn check_result(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnostic
         }
         return;
     };
-    let status_path = at(&base, "status");
+    let status_path = || at(&base(), "status");
     let status = result.status.as_deref();
     match status {
         Some("SUCCESS" | "FAILURE") => {}
         Some(s) => out.push(Diagnostic::new(
             Code::InvalidStatus,
-            status_path.clone(),
+            status_path(),
             format!("result.status is {s:?}; expected SUCCESS or FAILURE"),
         )),
         None if method.is_some() => out.push(Diagnostic::new(
             Code::MissingStatus,
-            status_path.clone(),
+            status_path(),
             "no result.status: SUCCESS or FAILURE",
         )),
         None => {}
@@ -188,31 +189,30 @@ fn check_result(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnostic
     if status == Some("FAILURE") && count == 0 {
         out.push(Diagnostic::new(
             Code::FailureWithoutErrors,
-            base.clone(),
+            base(),
             "result.status is FAILURE but result.data.errors is missing or empty; consumers cannot tell why it failed",
         ));
     }
     if status == Some("SUCCESS") && count > 0 {
         out.push(Diagnostic::new(
             Code::SuccessWithErrors,
-            status_path,
+            status_path(),
             format!("result.status is SUCCESS but {count} error(s) are listed"),
         ));
     }
     if let Some((where_, list)) = errors {
-        let list_path = where_.split('.').fold(base, |p, k| at(&p, k));
+        let item = |i: usize| index(&where_.split('.').fold(base(), |p, k| at(&p, k)), i);
         for (i, e) in list.iter().enumerate() {
-            let p = index(&list_path, i);
             match e.get("status") {
                 Some(Json::String(s)) if is_http_status(s) => {}
                 Some(Json::String(s)) => out.push(Diagnostic::new(
                     Code::InvalidErrorStatus,
-                    at(&p, "status"),
+                    at(&item(i), "status"),
                     format!("error status {s:?} is not an HTTP status code such as \"404\""),
                 )),
                 Some(other) => out.push(Diagnostic::new(
                     Code::InvalidErrorStatus,
-                    at(&p, "status"),
+                    at(&item(i), "status"),
                     format!(
                         "error status is a {}; Confluent writes it as a string such as \"404\"",
                         other.type_name()
@@ -220,7 +220,7 @@ fn check_result(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnostic
                 )),
                 None => out.push(Diagnostic::new(
                     Code::InvalidErrorStatus,
-                    p,
+                    item(i),
                     "error has no status; give the HTTP status code as a string such as \"404\"",
                 )),
             }
@@ -229,14 +229,14 @@ fn check_result(d: &AuditData, method: Option<&Method>, out: &mut Vec<Diagnostic
 }
 
 fn check_authentication(d: &AuditData, out: &mut Vec<Diagnostic>) {
-    let base = at("$.data", d.key("authenticationInfo"));
+    let base = || at("$.data", d.key("authenticationInfo"));
     let Some(auth) = d.authentication_info.as_ref() else {
         if !d.extra.contains_key("authenticationInfo")
             && !d.extra.contains_key("authentication_info")
         {
             out.push(Diagnostic::new(
                 Code::MissingPrincipal,
-                base,
+                base(),
                 "no authenticationInfo: the record does not say who acted",
             ));
         }
@@ -245,7 +245,7 @@ fn check_authentication(d: &AuditData, out: &mut Vec<Diagnostic>) {
     if auth.principal.is_none() && !auth.extra.contains_key("principal") {
         out.push(Diagnostic::new(
             Code::MissingPrincipal,
-            at(&base, "principal"),
+            at(&base(), "principal"),
             "no principal: the record does not say who acted",
         ));
     }
@@ -256,7 +256,7 @@ fn check_authentication(d: &AuditData, out: &mut Vec<Diagnostic>) {
     {
         out.push(Diagnostic::new(
             Code::UnknownAuthenticationResult,
-            at(&base, "result"),
+            at(&base(), "result"),
             format!("authentication result is {res:?}; expected SUCCESS or FAILURE"),
         ));
     }
@@ -266,13 +266,13 @@ fn check_client_addresses(d: &AuditData, out: &mut Vec<Diagnostic>) {
     let Some(meta) = d.request_metadata.as_ref() else {
         return;
     };
-    let base = at(
-        &at("$.data", d.key("requestMetadata")),
-        meta.key("clientAddress"),
-    );
     for (i, a) in meta.client_address.iter().flatten().enumerate() {
         if let Some(ip) = a.ip.as_deref() {
             if ip.parse::<std::net::IpAddr>().is_err() {
+                let base = at(
+                    &at("$.data", d.key("requestMetadata")),
+                    meta.key("clientAddress"),
+                );
                 out.push(Diagnostic::new(
                     Code::InvalidIp,
                     at(&index(&base, i), "ip"),

@@ -1,23 +1,28 @@
 //! Resource consistency: CRNs parse; `subject` agrees with `resourceName`;
 //! `cloudResources` scope chains agree with the CRNs and follow the catalog's
-//! hierarchy; the identity matches the principal and organization.
+//! hierarchy; ids have their type's shape; the identity matches the principal
+//! and organization.
+//!
+//! This runs on every ingested record, so JSON paths are only rendered when a
+//! finding is reported.
 
 use auditlog_catalog::Catalog;
-use auditlog_model::record::Form;
-use auditlog_model::record::{AuditData, Principal, Record, ToJson};
+use auditlog_model::path::Lazy;
+use auditlog_model::record::{AuditData, CloudResource, Principal, Record, ResourceRef};
 use auditlog_model::Crn;
 
-use crate::at;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::payload::index;
 
-/// Parse a CRN member, reporting `invalid_crn` when it does not parse.
-fn crn_at(value: Option<&str>, path: &str, out: &mut Vec<Diagnostic>) -> Option<Crn> {
-    let v = value?;
-    match Crn::parse(v) {
+/// Parse a CRN member, reporting `invalid_crn` (at `path()`) when it does not parse.
+fn crn_at(
+    value: Option<&str>,
+    path: impl Fn() -> String,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Crn> {
+    match Crn::parse(value?) {
         Ok(c) => Some(c),
         Err(e) => {
-            out.push(Diagnostic::new(Code::InvalidCrn, path, e.to_string()));
+            out.push(Diagnostic::new(Code::InvalidCrn, path(), e.to_string()));
             None
         }
     }
@@ -54,18 +59,24 @@ fn describe_difference(a_name: &str, a: &Crn, b_name: &str, b: &Crn) -> String {
 }
 
 pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
-    let subject = r.subject.as_deref().filter(|s| s.starts_with("crn:"));
-    let subject = crn_at(subject, "$.subject", out);
+    let subject_text = r.subject.as_deref().filter(|s| s.starts_with("crn:"));
+    let subject = crn_at(subject_text, || "$.subject".into(), out);
     let Some(d) = r.data.as_ref() else { return };
-    let rn_path = at("$.data", d.key("resourceName"));
-    let resource = crn_at(d.resource_name.as_deref(), &rn_path, out);
+    let data = Lazy::ROOT.key("data");
+    let rn_path = || data.key(d.key("resourceName")).render();
+    // subject and resourceName are usually the same string: parse it once.
+    let resource = if d.resource_name.is_some() && d.resource_name.as_deref() == subject_text {
+        subject.clone()
+    } else {
+        crn_at(d.resource_name.as_deref(), rn_path, out)
+    };
     if d.resource_name.is_none()
         && !d.extra.contains_key("resourceName")
         && !d.extra.contains_key("resource_name")
     {
         out.push(Diagnostic::new(
             Code::MissingResourceName,
-            rn_path.clone(),
+            rn_path(),
             "no resourceName: the record does not name its target as a CRN",
         ));
     }
@@ -75,7 +86,7 @@ pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
     ] {
         crn_at(
             value.filter(|v| v.starts_with("crn:")),
-            &at("$.data", d.key(camel)),
+            || data.key(d.key(camel)).render(),
             out,
         );
     }
@@ -91,130 +102,105 @@ pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    check_scopes(d, catalog, &resource, &subject, out);
+    let mut targets: Vec<(&str, &Crn)> = Vec::with_capacity(2);
+    if let Some(rn) = &resource {
+        targets.push(("resourceName", rn));
+    }
+    if let Some(s) = &subject {
+        if resource.as_ref() != Some(s) {
+            targets.push(("subject", s));
+        }
+    }
+    check_cloud_resources(d, catalog, &targets, &data, out);
     check_id_shapes(d, resource.as_ref(), &rn_path, catalog, out);
     let target = resource.as_ref().or(subject.as_ref());
-    check_identity(d, target, out);
+    check_principal(d, target, &data, out);
     crate::data_scope::check(r, d, target, out);
 }
 
-/// Ids must have the shape the catalog declares for their type. Each
-/// distinct (type, id) is reported once, at its first occurrence.
-fn check_id_shapes(
-    d: &AuditData,
-    resource: Option<&Crn>,
-    rn_path: &str,
-    catalog: &Catalog,
-    out: &mut Vec<Diagnostic>,
-) {
-    let mut reported: Vec<(String, String)> = Vec::new();
-    let mut report = |ty: &str, id: &str, path: String, out: &mut Vec<Diagnostic>| {
-        let Some(t) = catalog.resource_type(ty) else {
-            return;
-        };
-        if t.id_is_well_formed(id) || reported.iter().any(|(a, b)| a == ty && b == id) {
-            return;
-        }
-        reported.push((ty.to_owned(), id.to_owned()));
-        out.push(Diagnostic::new(
-            Code::UnexpectedIdFormat,
-            path,
-            format!(
-                "{ty} id {id:?} does not look like {ty} ids ({})",
-                t.id_shape()
-            ),
-        ));
-    };
-    let base = at("$.data", d.key("cloudResources"));
-    for (i, c) in d.cloud_resources.iter().flatten().enumerate() {
-        let entry = index(&base, i);
-        let scope = c.scope.as_ref().and_then(|s| s.resources.as_ref());
-        let scoped = scope
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(j, r)| (index(&at(&at(&entry, "scope"), "resources"), j), r));
-        let leaf = c.resource.as_ref().map(|r| (at(&entry, "resource"), r));
-        for (path, r) in scoped.chain(leaf) {
-            if let (Some(ty), Some(id)) = (r.resource_type.as_deref(), r.resource_id.as_deref()) {
-                report(ty, id, at(&path, r.key("resourceId")), out);
-            }
-        }
+/// One entry of a scope chain: where it sits and what it names.
+struct Link<'r> {
+    /// Index within `scope.resources`, or `None` for the entry's `resource`.
+    scope_index: Option<usize>,
+    r: &'r ResourceRef,
+}
+
+fn chain(c: &CloudResource) -> Vec<Link<'_>> {
+    let scoped = c
+        .scope
+        .as_ref()
+        .and_then(|s| s.resources.as_ref())
+        .into_iter()
+        .flatten();
+    let mut v: Vec<Link<'_>> = scoped
+        .enumerate()
+        .map(|(j, r)| Link {
+            scope_index: Some(j),
+            r,
+        })
+        .collect();
+    if let Some(r) = c.resource.as_ref() {
+        v.push(Link {
+            scope_index: None,
+            r,
+        });
     }
-    for seg in resource.map(Crn::segments).unwrap_or_default() {
-        if let Some(t) = catalog.resource_type_for_crn_key(&seg.key) {
-            report(&t.name, &seg.value, rn_path.to_owned(), out);
-        }
+    v
+}
+
+/// The path of a link's object within `entry`.
+fn link_path(entry: &Lazy<'_>, l: &Link<'_>) -> String {
+    match l.scope_index {
+        Some(j) => entry.key("scope").key("resources").index(j).render(),
+        None => entry.key("resource").render(),
     }
 }
 
-fn check_scopes(
+fn check_cloud_resources(
     d: &AuditData,
     catalog: &Catalog,
-    resource: &Option<Crn>,
-    subject: &Option<Crn>,
+    targets: &[(&str, &Crn)],
+    data: &Lazy<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     let Some(list) = d.cloud_resources.as_ref() else {
         return;
     };
-    let base = at("$.data", d.key("cloudResources"));
-    // Compare against resourceName and, when it names something else, subject too.
-    let mut targets: Vec<(&str, &Crn)> = Vec::new();
-    if let Some(rn) = resource {
-        targets.push(("resourceName", rn));
-    }
-    if let Some(s) = subject {
-        if resource.as_ref() != Some(s) {
-            targets.push(("subject", s));
-        }
-    }
+    let base = data.key(d.key("cloudResources"));
     for (i, c) in list.iter().enumerate() {
-        let entry_path = index(&base, i);
-        let mut chain = Vec::new();
-        if let Some(scope) = c.scope.as_ref() {
-            let sp = at(&at(&entry_path, "scope"), "resources");
-            for (j, r) in scope.resources.iter().flatten().enumerate() {
-                chain.push((index(&sp, j), r));
-            }
-        }
-        if let Some(r) = c.resource.as_ref() {
-            chain.push((at(&entry_path, "resource"), r));
-        } else if c.scope.is_some() && !c.extra.contains_key("resource") {
+        let entry = base.index(i);
+        if c.resource.is_none() && c.scope.is_some() && !c.extra.contains_key("resource") {
             out.push(Diagnostic::new(
                 Code::MissingResource,
-                entry_path.clone(),
+                entry.render(),
                 "this entry has a scope but no resource; name the target (for a failed create, the scope it was created in)",
             ));
         }
-        for (path, r) in &chain {
-            let (Some(ty), Some(id)) = (r.resource_type.as_deref(), r.resource_id.as_deref())
+        let links = chain(c);
+        for l in &links {
+            let (Some(ty), Some(id)) = (l.r.resource_type.as_deref(), l.r.resource_id.as_deref())
             else {
                 continue;
             };
             let Some(key) = catalog.resource_type(ty).and_then(|t| t.crn_key.as_deref()) else {
                 continue;
             };
-            for (name, crn) in &targets {
-                if let Some(v) = crn.get(key) {
-                    if v != id {
-                        out.push(Diagnostic::new(
-                            Code::ScopeMismatch,
-                            at(path, r.key("resourceId")),
-                            format!("{ty} {id} here, but {name} says {key}={v}"),
-                        ));
-                    }
+            for (name, crn) in targets {
+                if let Some(v) = crn.get(key).filter(|v| *v != id) {
+                    out.push(Diagnostic::new(
+                        Code::ScopeMismatch,
+                        auditlog_model::path::key(&link_path(&entry, l), l.r.key("resourceId")),
+                        format!("{ty} {id} here, but {name} says {key}={v}"),
+                    ));
                 }
             }
         }
         // Hierarchy order: each entry must be inside the one before it.
-        for pair in chain.windows(2) {
-            let [(_, outer), (path, inner)] = pair else {
-                continue;
-            };
+        for pair in links.windows(2) {
+            let [outer, inner] = pair else { continue };
             let (Some(o), Some(i_ty)) = (
-                outer.resource_type.as_deref(),
-                inner.resource_type.as_deref(),
+                outer.r.resource_type.as_deref(),
+                inner.r.resource_type.as_deref(),
             ) else {
                 continue;
             };
@@ -224,29 +210,78 @@ fn check_scopes(
             if catalog.resource_type(o).is_some() && !inner_t.scope.iter().any(|s| s == o) {
                 out.push(Diagnostic::new(
                     Code::ScopeOrder,
-                    at(path, "type"),
+                    auditlog_model::path::key(&link_path(&entry, inner), "type"),
                     format!("{i_ty} does not live inside {o}; scope chains list enclosing resources outermost first"),
                 ));
             }
         }
-        for (j, earlier) in list.iter().enumerate().take(i) {
-            if earlier.to_json(Form::Camel) == c.to_json(Form::Camel) {
-                out.push(Diagnostic::new(
-                    Code::DuplicateCloudResource,
-                    entry_path.clone(),
-                    format!("this entry repeats {}[{j}]", d.key("cloudResources")),
-                ));
-                break;
-            }
+        if let Some(j) = list.iter().take(i).position(|earlier| earlier == c) {
+            out.push(Diagnostic::new(
+                Code::DuplicateCloudResource,
+                entry.render(),
+                format!("this entry repeats {}[{j}]", d.key("cloudResources")),
+            ));
         }
     }
 }
 
-fn check_identity(d: &AuditData, target: Option<&Crn>, out: &mut Vec<Diagnostic>) {
+/// Ids must have the shape the catalog declares for their type. Each
+/// distinct (type, id) is reported once, at its first occurrence.
+fn check_id_shapes(
+    d: &AuditData,
+    resource: Option<&Crn>,
+    rn_path: &dyn Fn() -> String,
+    catalog: &Catalog,
+    out: &mut Vec<Diagnostic>,
+) {
+    // (type, id, expected shape, path) of each distinct malformed id.
+    let mut found: Vec<(String, String, String, String)> = Vec::new();
+    let mut consider = |ty: &str, id: &str, path: &dyn Fn() -> String| {
+        let Some(t) = catalog.resource_type(ty) else {
+            return;
+        };
+        if t.id_is_well_formed(id) || found.iter().any(|(a, b, _, _)| a == ty && b == id) {
+            return;
+        }
+        found.push((ty.to_owned(), id.to_owned(), t.id_shape(), path()));
+    };
+    let list = Lazy::ROOT.key("data");
+    let list = list.key(d.key("cloudResources"));
+    for (i, c) in d.cloud_resources.iter().flatten().enumerate() {
+        for l in chain(c) {
+            let (Some(ty), Some(id)) = (l.r.resource_type.as_deref(), l.r.resource_id.as_deref())
+            else {
+                continue;
+            };
+            consider(ty, id, &|| {
+                auditlog_model::path::key(&link_path(&list.index(i), &l), l.r.key("resourceId"))
+            });
+        }
+    }
+    for seg in resource.map(Crn::segments).unwrap_or_default() {
+        if let Some(t) = catalog.resource_type_for_crn_key(&seg.key) {
+            consider(&t.name, &seg.value, rn_path);
+        }
+    }
+    for (ty, id, shape, path) in found {
+        out.push(Diagnostic::new(
+            Code::UnexpectedIdFormat,
+            path,
+            format!("{ty} id {id:?} does not look like {ty} ids ({shape})"),
+        ));
+    }
+}
+
+fn check_principal(
+    d: &AuditData,
+    target: Option<&Crn>,
+    data: &Lazy<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(auth) = d.authentication_info.as_ref() else {
         return;
     };
-    let auth_path = at("$.data", d.key("authenticationInfo"));
+    let auth_path = data.key(d.key("authenticationInfo"));
     if let Some(Principal::Object(p)) = &auth.principal {
         let kinds = [
             ("confluentUser", &p.confluent_user),
@@ -261,7 +296,7 @@ fn check_identity(d: &AuditData, target: Option<&Crn>, out: &mut Vec<Diagnostic>
             {
                 out.push(Diagnostic::new(
                     Code::PrefixedPrincipalId,
-                    at(&at(&at(&auth_path, "principal"), p.key(camel)), r.key("resourceId")),
+                    auth_path.key("principal").key(p.key(camel)).key(r.key("resourceId")).render(),
                     format!(
                         "{id:?} carries a Kafka-style \"User:\" prefix; other records write the bare id {:?}, so per-principal queries split this user in two",
                         id.trim_start_matches("User:")
@@ -270,15 +305,15 @@ fn check_identity(d: &AuditData, target: Option<&Crn>, out: &mut Vec<Diagnostic>
             }
         }
     }
-    let path = at(&auth_path, "identity");
-    let Some(identity) = crn_at(auth.identity.as_deref(), &path, out) else {
+    let path = || auth_path.key("identity").render();
+    let Some(identity) = crn_at(auth.identity.as_deref(), path, out) else {
         return;
     };
     if let (Some(io), Some(to)) = (identity.organization(), target.and_then(Crn::organization)) {
         if io != to {
             out.push(Diagnostic::new(
                 Code::IdentityMismatch,
-                path.clone(),
+                path(),
                 format!("identity is in organization {io}, but the record's resource is in organization {to}"),
             ));
         }
@@ -288,7 +323,7 @@ fn check_identity(d: &AuditData, target: Option<&Crn>, out: &mut Vec<Diagnostic>
         if iid != pid {
             out.push(Diagnostic::new(
                 Code::IdentityMismatch,
-                path,
+                path(),
                 format!("identity names {iid}, but the principal is {pid}"),
             ));
         }

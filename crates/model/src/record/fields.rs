@@ -107,20 +107,20 @@ pub enum MemberIssue {
 /// Walk a typed value and report known members that ended up in `extra`.
 pub trait Inspect {
     /// Append issues found at or below `path`.
-    fn member_issues(&self, _path: &str, _out: &mut Vec<MemberIssue>) {}
+    fn member_issues(&self, _path: &crate::path::Lazy<'_>, _out: &mut Vec<MemberIssue>) {}
 }
 impl Inspect for String {}
 impl Inspect for bool {}
 impl Inspect for Json {}
 impl<T: Inspect> Inspect for Vec<T> {
-    fn member_issues(&self, path: &str, out: &mut Vec<MemberIssue>) {
+    fn member_issues(&self, path: &crate::path::Lazy<'_>, out: &mut Vec<MemberIssue>) {
         for (i, x) in self.iter().enumerate() {
-            x.member_issues(&crate::path::index(path, i), out);
+            x.member_issues(&path.index(i), out);
         }
     }
 }
 impl<T: Inspect> Inspect for OneOrMany<T> {
-    fn member_issues(&self, path: &str, out: &mut Vec<MemberIssue>) {
+    fn member_issues(&self, path: &crate::path::Lazy<'_>, out: &mut Vec<MemberIssue>) {
         match self {
             OneOrMany::One(t) => t.member_issues(path, out),
             OneOrMany::Many(v) => v.member_issues(path, out),
@@ -436,25 +436,27 @@ macro_rules! json_object {
 
         impl $crate::record::fields::Inspect for $name {
             #[allow(unused_assignments)]
-            fn member_issues(&self, path: &str, out: &mut Vec<$crate::record::fields::MemberIssue>) {
+            fn member_issues(&self, path: &$crate::path::Lazy<'_>, out: &mut Vec<$crate::record::fields::MemberIssue>) {
                 use $crate::record::fields::{FromJson, Inspect, MemberIssue};
                 let mut i = 0usize;
                 $(
                     let used = if self.spelling.is_snake(i) { $snake } else { $camel };
-                    let keys: &[&str] = if $camel == $snake { &[$camel] } else { &[$camel, $snake] };
-                    for &key in keys {
-                        if let Some(v) = self.extra.get(key) {
-                            let p = $crate::path::key(path, key);
-                            if self.$field.is_some() && key != used {
-                                out.push(MemberIssue::ConflictingSpelling { path: p, used });
-                            } else if !<$ty as FromJson>::accepts(v) {
-                                let (path, expected, found) = <$ty as FromJson>::explain(v, &p);
-                                out.push(MemberIssue::WrongType { path, expected, found });
+                    if !self.extra.is_empty() {
+                        let keys: &[&str] = if $camel == $snake { &[$camel] } else { &[$camel, $snake] };
+                        for &key in keys {
+                            if let Some(v) = self.extra.get(key) {
+                                let p = path.key(key).render();
+                                if self.$field.is_some() && key != used {
+                                    out.push(MemberIssue::ConflictingSpelling { path: p, used });
+                                } else if !<$ty as FromJson>::accepts(v) {
+                                    let (path, expected, found) = <$ty as FromJson>::explain(v, &p);
+                                    out.push(MemberIssue::WrongType { path, expected, found });
+                                }
                             }
                         }
                     }
                     if let Some(v) = &self.$field {
-                        Inspect::member_issues(v, &$crate::path::key(path, used), out);
+                        Inspect::member_issues(v, &path.key(used), out);
                     }
                     i += 1;
                 )*

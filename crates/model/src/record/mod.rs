@@ -60,6 +60,11 @@ impl Record {
         Record::from_json(v).map_err(|v| RecordError::NotAnObject(v.type_name()))
     }
 
+    /// A record from an already parsed value; the value's type name when it is not an object.
+    pub fn from_json_value(v: Json) -> Result<Record, &'static str> {
+        Record::from_json(v).map_err(|v| v.type_name())
+    }
+
     /// The record as JSON with member names in `form`.
     pub fn to_json_value(&self, form: Form) -> Json {
         ToJson::to_json(self, form)
@@ -85,7 +90,7 @@ impl Record {
     /// spellings, with their JSON paths.
     pub fn member_issues(&self) -> Vec<MemberIssue> {
         let mut out = Vec::new();
-        Inspect::member_issues(self, "$", &mut out);
+        Inspect::member_issues(self, &crate::path::Lazy::ROOT, &mut out);
         out
     }
 

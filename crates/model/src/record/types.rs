@@ -151,7 +151,7 @@ impl ToJson for Principal {
     }
 }
 impl Inspect for Principal {
-    fn member_issues(&self, path: &str, out: &mut Vec<MemberIssue>) {
+    fn member_issues(&self, path: &crate::path::Lazy<'_>, out: &mut Vec<MemberIssue>) {
         if let Principal::Object(o) = self {
             o.member_issues(path, out);
         }

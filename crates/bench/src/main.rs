@@ -1,0 +1,28 @@
+//! `auditlog-bench`: measurements behind BENCHMARKS.md. Each benchmark runs
+//! our code and a baseline on the same input in the same process, alternating
+//! rounds, and reports medians and the ratio; absolute times on a shared
+//! 2-core machine mean little on their own.
+
+mod parse;
+mod stats;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "auditlog-bench")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Parse + validate throughput on the seed corpus vs `serde_json::from_slice::<Value>`.
+    Parse(parse::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().bench {
+        Bench::Parse(a) => parse::run(a),
+    }
+}

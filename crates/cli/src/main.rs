@@ -1,0 +1,86 @@
+//! `auditlog`: the command-line front end. Thin glue over the library crates.
+
+mod cmd;
+mod input;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use auditlog_catalog::Catalog;
+use clap::{Parser, Subcommand};
+
+/// Audit logs for Confluent Cloud-style event records: validate, convert,
+/// store, query and verify.
+#[derive(Debug, Parser)]
+#[command(name = "auditlog", version, propagate_version = true)]
+struct Cli {
+    /// Add your own event types, resource types and methods from a TOML file
+    /// shaped like the built-in catalog (see `auditlog catalog --help`).
+    #[arg(long, global = true, env = "AUDITLOG_CATALOG", value_name = "FILE")]
+    catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check records and report every problem with its JSON path.
+    Lint(cmd::lint::Args),
+    /// Rewrite records in the camelCase or snake_case (AuditLog.v2) wire form.
+    Convert(cmd::convert::Args),
+    /// List the event catalog: methods, event types, categories, resource types.
+    Catalog(cmd::catalog::Args),
+    /// Parse and compare Confluent Resource Names.
+    Crn(cmd::crn::Args),
+}
+
+/// Exit status: 0 success, 1 findings (or a negative answer), 2 usage or I/O error.
+pub(crate) enum Outcome {
+    Ok,
+    Findings,
+}
+
+fn load_catalog(path: Option<&PathBuf>) -> Result<Catalog> {
+    match path {
+        None => Ok(Catalog::builtin().clone()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading catalog file {}", p.display()))?;
+            Catalog::builtin_with(&text)
+                .with_context(|| format!("loading catalog file {}", p.display()))
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    let catalog = load_catalog(cli.catalog.as_ref())?;
+    match cli.command {
+        Command::Lint(a) => cmd::lint::run(a, &catalog),
+        Command::Convert(a) => cmd::convert::run(a),
+        Command::Catalog(a) => cmd::catalog::run(a, &catalog),
+        Command::Crn(a) => cmd::crn::run(a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(e) => {
+            // A closed pipe (`auditlog … | head`) is not an error worth a message.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            let style = output::Style::stderr();
+            eprintln!("{} {e:#}", style.red("error:"));
+            ExitCode::from(2)
+        }
+    }
+}
