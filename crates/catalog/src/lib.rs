@@ -285,6 +285,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_extension_loads() {
+        let text = include_str!("../../../examples/catalog/kafka-extras.toml");
+        let c = Catalog::builtin_with(text).unwrap();
+        assert_eq!(
+            c.method("mds.Authorize").unwrap().method.access_type,
+            AccessType::ReadOnly
+        );
+        assert_eq!(c.methods().len(), 39);
+    }
+
+    #[test]
     fn id_shapes() {
         let c = Catalog::builtin();
         let org = c.resource_type("ORGANIZATION").unwrap();

@@ -25,8 +25,16 @@ pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
     }
     let Some(d) = r.data.as_ref() else { return };
     let method = check_method(d, event_type, catalog, out);
-    check_request(d, method, out);
-    check_result(d, method, out);
+    // What a record must carry depends on its kind: management requests say
+    // how they accessed and whether they succeeded; authentications say
+    // whether they succeeded; authorizations carry `granted` instead.
+    let kind = method.map(|m| m.event_type.rsplit('/').next().unwrap_or(""));
+    check_request(d, method.filter(|_| kind == Some("request")), out);
+    check_result(
+        d,
+        method.filter(|_| matches!(kind, Some("request" | "authentication"))),
+        out,
+    );
     check_authentication(d, out);
     check_client_addresses(d, out);
 }

@@ -318,8 +318,12 @@ fn check_principal(
             ));
         }
     }
+    // Confluent-issued identities name the principal's own id; SSO and
+    // external identities (group mapping) name the person, e.g. an email.
     let principal_id = auth.principal.as_ref().and_then(|p| p.id());
-    if let (Some(iid), Some(pid)) = (identity.get("identity"), principal_id) {
+    let confluent_issued = identity.get("identity-provider") == Some("Confluent");
+    if let (Some(iid), Some(pid), true) = (identity.get("identity"), principal_id, confluent_issued)
+    {
         if iid != pid {
             out.push(Diagnostic::new(
                 Code::IdentityMismatch,

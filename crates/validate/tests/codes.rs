@@ -341,3 +341,18 @@ fn every_code_is_exercised() {
         Vec::<&Code>::new()
     );
 }
+
+#[test]
+fn every_code_is_documented() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnostics.md"),
+    )
+    .unwrap();
+    for code in Code::ALL {
+        let row = format!("| `{}` | {} |", code.as_str(), code.severity().as_str());
+        assert!(
+            doc.contains(&row),
+            "docs/diagnostics.md lacks the row {row}"
+        );
+    }
+}
