@@ -1,0 +1,293 @@
+//! What the index knows about a record: its time, its (source, id) key, and
+//! `(field, value)` terms for postings and dense columns. Extracted on the
+//! request threads, so the single writer only has to store them.
+
+use auditlog_model::record::ParsedRecord;
+use auditlog_model::{Crn, Record};
+
+/// An indexed field. The numbers are part of the on-disk format (`docs/format.md` §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Field {
+    /// CloudEvents `type`.
+    EventType = 1,
+    /// `data.serviceName`.
+    Service = 2,
+    /// `data.methodName`, as written.
+    Method = 3,
+    /// Principal id, email and identity CRN (up to three values).
+    Principal = 4,
+    /// The organization (tenant).
+    Organization = 5,
+    /// The environment.
+    Environment = 6,
+    /// The target CRN in canonical form.
+    Resource = 7,
+    /// Every scope that contains the target CRN, itself included.
+    Scope = 8,
+    /// `cloudResources[].resource.type`.
+    ResourceType = 9,
+    /// `cloudResources[].resource.resourceId` and the CRN's innermost id.
+    ResourceId = 10,
+    /// `result.status`.
+    Status = 11,
+    /// `request.accessType`.
+    Access = 12,
+    /// Client IP addresses.
+    ClientIp = 13,
+    /// HTTP status codes of `result` errors.
+    ErrorCode = 14,
+    /// CloudEvents `source`.
+    Source = 15,
+    /// `camel`, `snake` or `mixed`.
+    WireForm = 16,
+}
+
+impl Field {
+    /// Every field, in code order.
+    pub const ALL: [Field; 16] = [
+        Field::EventType,
+        Field::Service,
+        Field::Method,
+        Field::Principal,
+        Field::Organization,
+        Field::Environment,
+        Field::Resource,
+        Field::Scope,
+        Field::ResourceType,
+        Field::ResourceId,
+        Field::Status,
+        Field::Access,
+        Field::ClientIp,
+        Field::ErrorCode,
+        Field::Source,
+        Field::WireForm,
+    ];
+
+    /// The field with code `c`.
+    pub fn from_code(c: u8) -> Option<Field> {
+        Field::ALL.iter().copied().find(|f| *f as u8 == c)
+    }
+
+    /// Lower-case name, as used in messages and the query language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::EventType => "type",
+            Field::Service => "service",
+            Field::Method => "method",
+            Field::Principal => "principal",
+            Field::Organization => "organization",
+            Field::Environment => "environment",
+            Field::Resource => "resource",
+            Field::Scope => "scope",
+            Field::ResourceType => "resource_type",
+            Field::ResourceId => "resource_id",
+            Field::Status => "status",
+            Field::Access => "access_type",
+            Field::ClientIp => "client_ip",
+            Field::ErrorCode => "error_code",
+            Field::Source => "source",
+            Field::WireForm => "wire_form",
+        }
+    }
+}
+
+/// Fields kept as one value per record, in dense columns, for scans and
+/// aggregations. The first term of each is the record's value.
+pub const DENSE: [Field; 9] = [
+    Field::EventType,
+    Field::Service,
+    Field::Method,
+    Field::Principal,
+    Field::Organization,
+    Field::Environment,
+    Field::ResourceType,
+    Field::Status,
+    Field::Access,
+];
+
+/// The index's view of one record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    /// `time` in nanoseconds since the epoch, when it parses.
+    pub time: Option<i64>,
+    /// `(field, value)` pairs; a field may repeat.
+    pub terms: Vec<(Field, String)>,
+}
+
+impl Fields {
+    /// The values of `field`.
+    pub fn values(&self, field: Field) -> impl Iterator<Item = &str> {
+        self.terms
+            .iter()
+            .filter(move |(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Hash of a record id, the key of the id index. Stable across versions
+/// (XXH3-64); never 0, which marks "no id".
+pub fn id_hash(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes()).max(1)
+}
+
+fn push(terms: &mut Vec<(Field, String)>, f: Field, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| !v.is_empty()) {
+        if !terms.iter().any(|(g, w)| *g == f && w == v) {
+            terms.push((f, v.to_owned()));
+        }
+    }
+}
+
+/// Extract the index fields of a record.
+pub fn extract(r: &Record) -> Fields {
+    let mut t = Vec::with_capacity(24);
+    push(&mut t, Field::EventType, r.event_type.as_deref());
+    push(&mut t, Field::Service, r.service_name());
+    push(&mut t, Field::Method, r.method_name());
+    let p = r.principal();
+    push(&mut t, Field::Principal, p.id);
+    push(&mut t, Field::Principal, p.email);
+    push(&mut t, Field::Principal, p.identity);
+    push(&mut t, Field::Organization, r.organization().as_deref());
+    push(&mut t, Field::Environment, r.environment().as_deref());
+    let resources = r.audit().and_then(|d| d.cloud_resources.as_ref());
+    for c in resources.into_iter().flatten() {
+        if let Some(res) = &c.resource {
+            push(&mut t, Field::ResourceType, res.resource_type.as_deref());
+        }
+    }
+    if let Some(crn) = r.resource_crn() {
+        push(&mut t, Field::Resource, Some(&crn.to_string()));
+        let mut scope = Some(crn.clone());
+        let mut scopes = Vec::new();
+        while let Some(s) = scope {
+            scope = s.parent();
+            scopes.push(s);
+        }
+        for s in scopes.iter().rev() {
+            push(&mut t, Field::Scope, Some(&s.to_string()));
+        }
+        push(
+            &mut t,
+            Field::ResourceId,
+            crn.leaf().map(|l| l.value.as_str()),
+        );
+    }
+    for c in resources.into_iter().flatten() {
+        if let Some(res) = &c.resource {
+            push(&mut t, Field::ResourceId, res.resource_id.as_deref());
+        }
+    }
+    push(&mut t, Field::Status, r.status());
+    push(&mut t, Field::Access, r.access_type());
+    for ip in r.client_ips() {
+        push(&mut t, Field::ClientIp, Some(ip));
+    }
+    for code in r.error_codes() {
+        push(&mut t, Field::ErrorCode, Some(code));
+    }
+    push(&mut t, Field::Source, r.source.as_deref());
+    push(&mut t, Field::WireForm, Some(r.wire_form().as_str()));
+    let time = r
+        .timestamp()
+        .and_then(|ts| i64::try_from(ts.unix_nanos).ok());
+    Fields { time, terms: t }
+}
+
+/// What to do with a record whose (source, id) is already stored with other content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// Refuse it; the caller reports a conflict.
+    Reject,
+    /// Store it too, and report the earlier offset.
+    Store,
+}
+
+/// A record ready for the writer: canonical bytes and index fields.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The bytes to store and return.
+    pub canonical: Vec<u8>,
+    /// `source`, for idempotency.
+    pub source: Option<String>,
+    /// `id`, for idempotency.
+    pub id: Option<String>,
+    /// Index fields.
+    pub fields: Fields,
+    /// Policy for an id reused with other content.
+    pub on_conflict: ConflictPolicy,
+}
+
+impl Prepared {
+    /// Prepare a parsed record.
+    pub fn new(p: ParsedRecord, on_conflict: ConflictPolicy) -> Prepared {
+        let fields = extract(&p.record);
+        let r = p.record;
+        Prepared {
+            canonical: p.canonical,
+            source: r.source,
+            id: r.id,
+            fields,
+            on_conflict,
+        }
+    }
+
+    /// The id hash, when the record has an id.
+    pub fn id_hash(&self) -> Option<u64> {
+        self.id.as_deref().map(id_hash)
+    }
+}
+
+/// The canonical form of a CRN string, for `Field::Resource` and scope lookups.
+pub fn canonical_crn(s: &str) -> Option<String> {
+    Crn::parse(s).ok().map(|c| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        for (i, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(*f as u8 as usize, i + 1);
+            assert_eq!(Field::from_code(*f as u8), Some(*f));
+        }
+    }
+
+    #[test]
+    fn extracts_seed_fields() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/seed-examples/connector-01-CreateConnector-success.json"
+        ))
+        .unwrap();
+        let r = Record::parse(&bytes).unwrap();
+        let f = extract(&r);
+        assert_eq!(
+            f.values(Field::Method).collect::<Vec<_>>(),
+            ["CreateConnector"]
+        );
+        assert_eq!(
+            f.values(Field::Principal).collect::<Vec<_>>(),
+            ["u-4rxom7", "someone@example.com"]
+        );
+        assert_eq!(
+            f.values(Field::Environment).collect::<Vec<_>>(),
+            ["env-abc123"]
+        );
+        let scopes: Vec<_> = f.values(Field::Scope).collect();
+        assert_eq!(scopes.len(), 5);
+        assert_eq!(scopes[0], "crn://confluent.cloud/");
+        assert!(scopes[4].ends_with("/connector=lcc-pkdrjy"));
+        assert_eq!(
+            f.values(Field::ResourceId).collect::<Vec<_>>(),
+            ["lcc-pkdrjy"]
+        );
+        assert_eq!(f.values(Field::ClientIp).collect::<Vec<_>>(), ["1.2.3.4"]);
+        assert_eq!(f.time, Some(1_634_760_056_417_826_232));
+        assert_ne!(id_hash("x"), 0);
+    }
+}
