@@ -1,6 +1,8 @@
 //! Helpers for running the real `auditlog` binary in tests.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,105 @@
+//! `auditlog serve`: run the service on the embedded store.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use auditlog_server::{Config, ConflictMode, Overrides, Policy};
+
+use crate::Outcome;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Settings come from these flags, then AUDITLOG_* environment variables, then the \
+TOML file (--config, or ./auditlog.toml when it exists), then the defaults."
+)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "AUDITLOG_ADDR", value_name = "HOST:PORT")]
+    addr: Option<SocketAddr>,
+    /// Where records are kept.
+    #[arg(long, env = "AUDITLOG_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML configuration file.
+    #[arg(long, env = "AUDITLOG_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// strict: refuse records with errors (422) and id conflicts (409);
+    /// lenient: keep anything shaped like a record.
+    #[arg(long, env = "AUDITLOG_VALIDATION", value_enum)]
+    validation: Option<ValidationArg>,
+    /// A record whose (source, id) is stored with other content: refuse (409) or store both.
+    #[arg(long, env = "AUDITLOG_ID_CONFLICTS", value_enum)]
+    id_conflicts: Option<ConflictArg>,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "AUDITLOG_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Most records in one batch request.
+    #[arg(long, env = "AUDITLOG_MAX_BATCH_RECORDS")]
+    max_batch_records: Option<usize>,
+    /// Largest single record, in bytes.
+    #[arg(long, env = "AUDITLOG_MAX_RECORD_BYTES")]
+    max_record_bytes: Option<usize>,
+    /// Log filter, e.g. `info` or `auditlog_store=debug`.
+    #[arg(long, env = "AUDITLOG_LOG", default_value = "info")]
+    log: String,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ValidationArg {
+    Strict,
+    Lenient,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ConflictArg {
+    Reject,
+    Store,
+}
+
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolve the configuration from flags, environment and file.
+pub fn resolve(args: &Args, catalog: Option<&Path>) -> Result<Config> {
+    let file = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from("auditlog.toml")).filter(|p| p.exists()),
+    };
+    let overrides = Overrides {
+        addr: args.addr,
+        data_dir: args.data_dir.clone(),
+        validation: args.validation.map(|v| match v {
+            ValidationArg::Strict => Policy::Strict,
+            ValidationArg::Lenient => Policy::Lenient,
+        }),
+        id_conflicts: args.id_conflicts.map(|c| match c {
+            ConflictArg::Reject => ConflictMode::Reject,
+            ConflictArg::Store => ConflictMode::Store,
+        }),
+        max_body_bytes: args.max_body_bytes,
+        max_batch_records: args.max_batch_records,
+        max_record_bytes: args.max_record_bytes,
+        catalog: catalog.map(Path::to_path_buf),
+    };
+    Ok(Config::resolve(overrides, file.as_deref())?)
+}
+
+pub fn run(args: Args, catalog: Option<&Path>) -> Result<Outcome> {
+    init_logging(&args.log);
+    let config = resolve(&args, catalog)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("auditlog-http")
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(auditlog_server::serve(config))?;
+    Ok(Outcome::Ok)
+}

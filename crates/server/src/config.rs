@@ -1,0 +1,195 @@
+//! Service configuration. Precedence: command-line flags, then `AUDITLOG_*`
+//! environment variables (both resolved by the CLI), then the TOML file, then
+//! the defaults below.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// What to do with records that have error-level diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Reject records with error-level findings (422), and id conflicts (409).
+    Strict,
+    /// Accept anything shaped like a record; report findings as warnings.
+    Lenient,
+}
+
+impl std::str::FromStr for Policy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "strict" => Ok(Policy::Strict),
+            "lenient" => Ok(Policy::Lenient),
+            other => Err(format!(
+                "unknown validation policy {other:?}; use strict or lenient"
+            )),
+        }
+    }
+}
+
+/// The whole configuration, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub policy: Policy,
+    /// Store records whose (source, id) exists with other content (else 409).
+    pub store_id_conflicts: bool,
+    pub max_body_bytes: usize,
+    pub max_batch_records: usize,
+    pub max_record_bytes: usize,
+    /// Extra catalog entries.
+    pub catalog: Option<PathBuf>,
+    pub segment_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("auditlog-data"),
+            policy: Policy::Strict,
+            store_id_conflicts: false,
+            max_body_bytes: 32 << 20,
+            max_batch_records: 10_000,
+            max_record_bytes: 1 << 20,
+            catalog: None,
+            segment_bytes: 128 << 20,
+        }
+    }
+}
+
+/// The TOML file. Every key is optional; unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub addr: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub validation: Option<Policy>,
+    pub id_conflicts: Option<ConflictMode>,
+    pub max_body_bytes: Option<usize>,
+    pub max_batch_records: Option<usize>,
+    pub max_record_bytes: Option<usize>,
+    pub catalog: Option<PathBuf>,
+    pub segment_bytes: Option<u64>,
+}
+
+/// `id_conflicts = "reject" | "store"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConflictMode {
+    Reject,
+    Store,
+}
+
+/// Settings given on the command line or in the environment (already merged
+/// by the CLI, flags first).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub addr: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub validation: Option<Policy>,
+    pub id_conflicts: Option<ConflictMode>,
+    pub max_body_bytes: Option<usize>,
+    pub max_batch_records: Option<usize>,
+    pub max_record_bytes: Option<usize>,
+    pub catalog: Option<PathBuf>,
+}
+
+/// A configuration file problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("reading config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+}
+
+impl Config {
+    /// Resolve: `overrides` beat `file`, which beats the defaults.
+    pub fn resolve(overrides: Overrides, file: Option<&Path>) -> Result<Config, ConfigError> {
+        let f = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse {
+                    path: p.display().to_string(),
+                    source,
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        let policy = overrides.validation.or(f.validation).unwrap_or(d.policy);
+        let conflicts = overrides.id_conflicts.or(f.id_conflicts);
+        Ok(Config {
+            addr: overrides.addr.or(f.addr).unwrap_or(d.addr),
+            data_dir: overrides.data_dir.or(f.data_dir).unwrap_or(d.data_dir),
+            policy,
+            // Lenient keeps everything by default; strict refuses conflicts.
+            store_id_conflicts: match conflicts {
+                Some(ConflictMode::Store) => true,
+                Some(ConflictMode::Reject) => false,
+                None => policy == Policy::Lenient,
+            },
+            max_body_bytes: overrides
+                .max_body_bytes
+                .or(f.max_body_bytes)
+                .unwrap_or(d.max_body_bytes),
+            max_batch_records: overrides
+                .max_batch_records
+                .or(f.max_batch_records)
+                .unwrap_or(d.max_batch_records),
+            max_record_bytes: overrides
+                .max_record_bytes
+                .or(f.max_record_bytes)
+                .unwrap_or(d.max_record_bytes),
+            catalog: overrides.catalog.or(f.catalog),
+            segment_bytes: f.segment_bytes.unwrap_or(d.segment_bytes),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auditlog.toml");
+        std::fs::write(
+            &p,
+            "addr = \"127.0.0.1:9000\"\nvalidation = \"lenient\"\nmax_batch_records = 5\n",
+        )
+        .unwrap();
+        let c = Config::resolve(
+            Overrides {
+                addr: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Default::default()
+            },
+            Some(&p),
+        )
+        .unwrap();
+        assert_eq!(c.addr.port(), 9100);
+        assert_eq!(c.policy, Policy::Lenient);
+        assert!(c.store_id_conflicts);
+        assert_eq!(c.max_batch_records, 5);
+        assert_eq!(c.data_dir, PathBuf::from("auditlog-data"));
+        std::fs::write(&p, "adress = 1\n").unwrap();
+        let e = Config::resolve(Overrides::default(), Some(&p)).unwrap_err();
+        assert!(e.to_string().contains("unknown field `adress`"), "{e}");
+    }
+}

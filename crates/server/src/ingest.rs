@@ -1,0 +1,572 @@
+//! Ingest, following the CloudEvents HTTP binding:
+//! `POST /v1/events` takes one event (structured mode, plain JSON, or binary
+//! mode with `ce-*` headers); `POST /v1/events:batch` takes a JSON array or
+//! NDJSON. A 2xx is sent only after every stored record is fsync'd.
+
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use serde::Serialize;
+
+use auditlog_model::json::{self, Json, Object};
+use auditlog_model::record::from_value;
+use auditlog_store::{ConflictPolicy, Outcome, Prepared};
+use auditlog_validate::{Severity, Validator};
+
+use crate::auth::Caller;
+use crate::metrics::Rejection;
+use crate::problem::{Finding, Problem};
+use crate::AppState;
+
+/// The media type of the request, lower-cased, without parameters.
+fn media_type(headers: &HeaderMap) -> Result<String, Problem> {
+    let Some(v) = headers.get(header::CONTENT_TYPE) else {
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "no Content-Type; send application/cloudevents+json (or application/json) for one event, application/cloudevents-batch+json or application/x-ndjson for a batch"));
+    };
+    let v = v.to_str().unwrap_or("").to_ascii_lowercase();
+    let mut parts = v.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_owned();
+    for p in parts {
+        if let Some(cs) = p.trim().strip_prefix("charset=") {
+            let cs = cs.trim_matches('"');
+            if cs != "utf-8" && cs != "utf8" {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-charset",
+                    format!("charset {cs:?} is not supported; send UTF-8"),
+                ));
+            }
+        }
+    }
+    Ok(essence)
+}
+
+fn unsupported(got: &str, want: &str) -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        format!("Content-Type {got:?} is not accepted here; use {want}"),
+    )
+}
+
+/// Read the whole body, refusing it with 413 as soon as it passes `limit`.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, Problem> {
+    let too_big = || {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", format!("request body is larger than the limit of {limit} bytes; send fewer records per request"))
+    };
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(too_big());
+        }
+    }
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes().to_vec()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_big())
+        }
+        Err(e) => Err(Problem::bad_request(
+            "unreadable-body",
+            format!("the request body could not be read ({e}); it may have been cut short"),
+        )),
+    }
+}
+
+/// What became of one submitted record before storage.
+enum Item {
+    Ready {
+        prepared: Prepared,
+        warnings: Vec<Finding>,
+    },
+    Rejected {
+        problem: Problem,
+        why: Rejection,
+    },
+}
+
+struct Checker<'a> {
+    validator: Validator<'a>,
+    strict: bool,
+    conflicts: ConflictPolicy,
+    max_record: usize,
+}
+
+impl Checker<'_> {
+    fn value(&self, v: Result<Json, json::ParseError>) -> Item {
+        let v = match v {
+            Ok(v) => v,
+            Err(e) => {
+                let detail = format!(
+                    "not valid JSON: {} at line {} column {}",
+                    e.kind, e.line, e.column
+                );
+                let f = Finding {
+                    path: e.path.clone(),
+                    code: "invalid_json",
+                    severity: "error",
+                    message: e.kind.to_string(),
+                };
+                return Item::Rejected {
+                    problem: Problem::bad_request("invalid-json", detail).with_errors(vec![f]),
+                    why: Rejection::InvalidJson,
+                };
+            }
+        };
+        if !matches!(v, Json::Object(_)) {
+            let detail = match v {
+                Json::Array(_) => "a record must be a JSON object, found an array; post several records to /v1/events:batch".to_owned(),
+                other => format!("a record must be a JSON object, found {}", other.type_name()),
+            };
+            return Item::Rejected {
+                problem: Problem::bad_request("not-a-record", detail),
+                why: Rejection::NotARecord,
+            };
+        }
+        let parsed = match from_value(v) {
+            Ok(p) => p,
+            Err(e) => {
+                return Item::Rejected {
+                    problem: Problem::bad_request("not-a-record", e.to_string()),
+                    why: Rejection::NotARecord,
+                }
+            }
+        };
+        if parsed.canonical.len() > self.max_record {
+            let p = Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "record-too-large",
+                format!(
+                    "the record is {} bytes; the limit is {} bytes per record",
+                    parsed.canonical.len(),
+                    self.max_record
+                ),
+            );
+            return Item::Rejected {
+                problem: p,
+                why: Rejection::TooLarge,
+            };
+        }
+        let diags = self.validator.validate(&parsed.record);
+        if self.strict && diags.iter().any(|d| d.severity == Severity::Error) {
+            let errors: Vec<Finding> = diags.iter().map(Finding::from).collect();
+            let n = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let first = diags
+                .iter()
+                .find(|d| d.severity == Severity::Error)
+                .map(|d| format!("{}: {}", d.path, d.message))
+                .unwrap_or_default();
+            let p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-record",
+                format!("the record has {n} error(s), first {first}"),
+            )
+            .with_errors(errors);
+            return Item::Rejected {
+                problem: p,
+                why: Rejection::Validation,
+            };
+        }
+        let warnings = diags.iter().map(Finding::from).collect();
+        Item::Ready {
+            prepared: Prepared::new(parsed, self.conflicts),
+            warnings,
+        }
+    }
+}
+
+/// Per-item result in a batch response (and the body of a single one).
+#[derive(Debug, Serialize)]
+struct ItemReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conflicts_with: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Finding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<Finding>,
+}
+
+impl ItemReport {
+    fn new(status: &'static str) -> ItemReport {
+        ItemReport {
+            index: None,
+            line: None,
+            status,
+            offset: None,
+            conflicts_with: None,
+            http_status: None,
+            detail: None,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// The outcome of one record submitted through [`ingest_values`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    Accepted { offset: u64 },
+    Duplicate { offset: u64 },
+    Conflict { offset: u64 },
+    Rejected { status: u16, detail: String },
+}
+
+/// Check and store values exactly as the HTTP ingest does (same policy,
+/// limits and durability), for callers that hold the store in-process.
+pub fn ingest_values(
+    state: &AppState,
+    values: Vec<Result<Json, json::ParseError>>,
+) -> Result<Vec<Ingested>, Problem> {
+    let reports = process(state, values.into_iter().map(|v| (v, None)).collect())?;
+    Ok(reports
+        .into_iter()
+        .map(|r| match r.status {
+            "accepted" => Ingested::Accepted {
+                offset: r.offset.unwrap_or(0),
+            },
+            "duplicate" => Ingested::Duplicate {
+                offset: r.offset.unwrap_or(0),
+            },
+            "conflict" => Ingested::Conflict {
+                offset: r.offset.unwrap_or(0),
+            },
+            _ => Ingested::Rejected {
+                status: r.http_status.unwrap_or(400),
+                detail: r.detail.unwrap_or_default(),
+            },
+        })
+        .collect())
+}
+
+/// Check, store, and report each item. Runs on a blocking thread.
+fn process(
+    state: &AppState,
+    items: Vec<(Result<Json, json::ParseError>, Option<usize>)>,
+) -> Result<Vec<ItemReport>, Problem> {
+    let checker = Checker {
+        validator: Validator::new(&state.catalog),
+        strict: state.config.policy == crate::config::Policy::Strict,
+        conflicts: if state.config.store_id_conflicts {
+            ConflictPolicy::Store
+        } else {
+            ConflictPolicy::Reject
+        },
+        max_record: state.config.max_record_bytes,
+    };
+    let mut reports = Vec::with_capacity(items.len());
+    let mut ready = Vec::new();
+    let mut ready_at = Vec::new();
+    let mut warnings_of = Vec::new();
+    for (i, (v, line)) in items.into_iter().enumerate() {
+        match checker.value(v) {
+            Item::Ready { prepared, warnings } => {
+                ready_at.push(i);
+                ready.push(prepared);
+                warnings_of.push(warnings);
+                reports.push(ItemReport::new("pending"));
+            }
+            Item::Rejected { problem, why } => {
+                state.metrics.reject(why, 1);
+                let mut r = ItemReport::new("rejected");
+                r.http_status = Some(problem.status);
+                r.detail = Some(problem.detail);
+                r.errors = problem.errors;
+                reports.push(r);
+            }
+        }
+        if let Some(r) = reports.last_mut() {
+            r.line = line;
+        }
+    }
+    if !ready.is_empty() {
+        let outcomes = state.store.append(ready).map_err(|e| {
+            tracing::error!(error = %e, "append failed");
+            Problem::unavailable(format!("the store cannot accept writes right now ({e}); nothing from this request was stored, retry later"))
+        })?;
+        for ((i, outcome), warnings) in ready_at.into_iter().zip(outcomes).zip(warnings_of) {
+            let Some(r) = reports.get_mut(i) else {
+                continue;
+            };
+            r.warnings = warnings;
+            match outcome {
+                Outcome::Stored {
+                    offset,
+                    conflicts_with,
+                } => {
+                    state.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                    r.status = "accepted";
+                    r.offset = Some(offset);
+                    if let Some(c) = conflicts_with {
+                        r.conflicts_with = Some(c);
+                        r.warnings.push(Finding {
+                            path: "$.id".into(),
+                            code: "id_conflict",
+                            severity: "warning",
+                            message: format!("a different record with this (source, id) is stored at offset {c}; both are kept"),
+                        });
+                    }
+                }
+                Outcome::Duplicate { offset } => {
+                    state.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+                    r.status = "duplicate";
+                    r.offset = Some(offset);
+                    r.warnings.clear();
+                }
+                Outcome::Conflict { offset } => {
+                    state.metrics.reject(Rejection::Conflict, 1);
+                    r.status = "conflict";
+                    r.offset = Some(offset);
+                    r.http_status = Some(409);
+                    r.detail = Some(format!("a different record with the same (source, id) is already stored at offset {offset}; CloudEvents ids must be unique per source"));
+                }
+            }
+        }
+    }
+    Ok(reports)
+}
+
+async fn run_blocking(
+    state: AppState,
+    items: Vec<(Result<Json, json::ParseError>, Option<usize>)>,
+) -> Result<Vec<ItemReport>, Problem> {
+    tokio::task::spawn_blocking(move || process(&state, items))
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("ingest task failed: {e}"),
+            )
+        })?
+}
+
+/// Percent-decode a binary-mode header value (CloudEvents HTTP binding §3.1.3.2).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Build a structured event from a binary-mode request.
+fn from_binary(
+    headers: &HeaderMap,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Json, json::ParseError> {
+    let data = json::parse(body)?;
+    let mut o = Object::new();
+    for (name, value) in headers {
+        if let Some(attr) = name.as_str().strip_prefix("ce-") {
+            o.insert(
+                attr,
+                Json::String(percent_decode(value.to_str().unwrap_or(""))),
+            );
+        }
+    }
+    o.insert("datacontenttype", Json::from(content_type));
+    o.insert("data", data);
+    Ok(Json::Object(o))
+}
+
+/// `POST /v1/events`
+pub async fn post_event(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    state.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let mt = media_type(&headers)?;
+    let binary = headers.contains_key("ce-specversion");
+    let structured = matches!(
+        mt.as_str(),
+        "application/cloudevents+json" | "application/json"
+    );
+    let accepted = structured || (binary && mt.ends_with("json"));
+    if !accepted {
+        return Err(unsupported(
+            &mt,
+            "application/cloudevents+json or application/json (batches go to /v1/events:batch)",
+        ));
+    }
+    let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
+    let value = if binary && mt != "application/cloudevents+json" {
+        from_binary(&headers, &mt, &bytes)
+    } else {
+        json::parse(&bytes)
+    };
+    let mut reports = run_blocking(state, vec![(value, None)]).await?;
+    let r = reports
+        .pop()
+        .ok_or_else(|| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no result"))?;
+    match r.status {
+        "accepted" => {
+            let mut resp = (StatusCode::CREATED, axum::Json(&r)).into_response();
+            if let Some(o) = r.offset {
+                if let Ok(v) = HeaderValue::from_str(&format!("/v1/events/{o}")) {
+                    resp.headers_mut().insert(header::LOCATION, v);
+                }
+            }
+            Ok(resp)
+        }
+        "duplicate" => Ok((StatusCode::OK, axum::Json(&r)).into_response()),
+        "conflict" => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "id-conflict",
+            r.detail.unwrap_or_default(),
+        )
+        .with_offset(r.offset.unwrap_or(0))),
+        _ => {
+            let status = StatusCode::from_u16(r.http_status.unwrap_or(400))
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            let slug = match status {
+                StatusCode::PAYLOAD_TOO_LARGE => "record-too-large",
+                StatusCode::UNPROCESSABLE_ENTITY => "invalid-record",
+                _ => "invalid-json",
+            };
+            Err(Problem::new(status, slug, r.detail.unwrap_or_default()).with_errors(r.errors))
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct BatchReport {
+    accepted: usize,
+    duplicates: usize,
+    rejected: usize,
+    conflicts: usize,
+    items: Vec<ItemReport>,
+}
+
+/// `POST /v1/events:batch`
+pub async fn post_batch(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    state.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let mt = media_type(&headers)?;
+    let ndjson = matches!(
+        mt.as_str(),
+        "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+    );
+    if !ndjson
+        && !matches!(
+            mt.as_str(),
+            "application/cloudevents-batch+json" | "application/json"
+        )
+    {
+        return Err(unsupported(
+            &mt,
+            "application/cloudevents-batch+json (a JSON array) or application/x-ndjson",
+        ));
+    }
+    let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
+    let max = state.config.max_batch_records;
+    let too_many = |n: usize| {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch-too-large",
+            format!("the batch holds {n} records; the limit is {max} per request"),
+        )
+    };
+    let items: Vec<(Result<Json, json::ParseError>, Option<usize>)> = if ndjson {
+        let mut v = Vec::new();
+        for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            v.push((json::parse(line), Some(n + 1)));
+            if v.len() > max {
+                return Err(too_many(v.len()));
+            }
+        }
+        v
+    } else {
+        match json::parse(&bytes) {
+            Ok(Json::Array(a)) => {
+                if a.len() > max {
+                    return Err(too_many(a.len()));
+                }
+                a.into_iter().map(|v| (Ok(v), None)).collect()
+            }
+            Ok(other) => {
+                return Err(Problem::bad_request("not-a-batch", format!("a batch must be a JSON array of records, found {}; post a single record to /v1/events", other.type_name())))
+            }
+            Err(e) => {
+                state.metrics.reject(Rejection::InvalidJson, 1);
+                let f = Finding { path: e.path.clone(), code: "invalid_json", severity: "error", message: e.kind.to_string() };
+                return Err(Problem::bad_request("invalid-json", format!("the batch is not valid JSON: {} at line {} column {}; nothing was stored", e.kind, e.line, e.column)).with_errors(vec![f]));
+            }
+        }
+    };
+    if items.is_empty() {
+        return Err(Problem::bad_request(
+            "empty-batch",
+            "the batch holds no records",
+        ));
+    }
+    let mut reports = run_blocking(state, items).await?;
+    for (i, r) in reports.iter_mut().enumerate() {
+        r.index = Some(i);
+    }
+    let count = |s: &str| reports.iter().filter(|r| r.status == s).count();
+    let report = BatchReport {
+        accepted: count("accepted"),
+        duplicates: count("duplicate"),
+        rejected: count("rejected"),
+        conflicts: count("conflict"),
+        items: reports,
+    };
+    let status = if report.rejected + report.conflicts == 0 {
+        StatusCode::OK
+    } else if report.accepted + report.duplicates == 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::MULTI_STATUS
+    };
+    Ok((status, axum::Json(report)).into_response())
+}

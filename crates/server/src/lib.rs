@@ -1,0 +1,192 @@
+//! `auditlog serve`: the HTTP service in front of the store. Routes, the
+//! auth seam, ingest and read-back, health, readiness and metrics, and
+//! graceful shutdown. Configuration is resolved by the caller.
+
+pub mod auth;
+pub mod config;
+mod ingest;
+pub mod metrics;
+pub mod problem;
+mod read;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use auditlog_catalog::Catalog;
+use auditlog_store::{Options, Store};
+
+pub use config::{Config, ConfigError, ConflictMode, Overrides, Policy};
+pub use ingest::{ingest_values, Ingested};
+use metrics::Metrics;
+use problem::Problem;
+
+/// Shared state behind every route.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub catalog: Arc<Catalog>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub auth: Arc<dyn auth::Authenticator>,
+}
+
+/// Why the service could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] auditlog_store::StoreError),
+    #[error("cannot listen on {addr}: {source}; is another process using the port? (change it with --addr)")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The router, for a store that is already open.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/events", post(ingest::post_event).get(read::get_by_id))
+        .route("/v1/events:batch", post(ingest::post_batch))
+        .route("/v1/events/{offset}", get(read::get_by_offset))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.store.failure() {
+        None => (StatusCode::OK, "ready\n").into_response(),
+        Some(why) => Problem::unavailable(format!("the store is not accepting writes: {why}"))
+            .into_response(),
+    }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    let body = s
+        .metrics
+        .render(&s.store.stats(), s.store.failure().is_none());
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+async fn not_found(req: Request) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-such-route",
+        format!(
+            "{} {} is not a route; see the README for the API",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+}
+
+async fn access_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let r = next.run(req).await;
+    let status = r.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, ms, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status, ms, "request");
+    }
+    r
+}
+
+/// Open the store and catalog, and build the state.
+pub fn open(config: Config) -> Result<AppState, ServeError> {
+    let catalog = match &config.catalog {
+        None => Catalog::builtin().clone(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)?;
+            Catalog::builtin_with(&text).map_err(|e| {
+                ServeError::Io(std::io::Error::other(format!(
+                    "catalog {}: {e}",
+                    p.display()
+                )))
+            })?
+        }
+    };
+    let store = Store::open(
+        &config.data_dir,
+        Options {
+            segment_bytes: config.segment_bytes,
+            ..Options::default()
+        },
+    )?;
+    let metrics = Arc::new(Metrics::default());
+    {
+        let m = metrics.clone();
+        store.set_commit_observer(Arc::new(move |d, n| m.observe_commit(d, n)));
+    }
+    Ok(AppState {
+        store: Arc::new(store),
+        catalog: Arc::new(catalog),
+        config: Arc::new(config),
+        metrics,
+        auth: Arc::new(auth::Open),
+    })
+}
+
+/// Serve until SIGTERM or SIGINT, then finish in-flight requests, close the
+/// store (every acknowledged record is already durable) and return.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let addr = config.addr;
+    let state = open(config)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), records = state.store.committed(), policy = ?state.config.policy, "auditlog serving");
+    let store = state.store.clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shutting down: closing the store");
+    match Arc::try_unwrap(store) {
+        Ok(s) => s.close(),
+        Err(s) => drop(s),
+    }
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}
