@@ -15,6 +15,9 @@ use std::time::Duration;
 
 use auditlog_gen::{Config, Generator};
 
+/// id -> (bytes, acknowledged offset)
+type Acked = HashMap<String, (Vec<u8>, u64)>;
+
 fn ndjson(records: &[Vec<u8>]) -> Vec<u8> {
     let mut b = Vec::new();
     for r in records {
@@ -92,8 +95,7 @@ fn kill_dash_nine_loses_nothing_acknowledged() {
     let mut server = Server::start(dir.path(), &[]);
     let url = server.url.clone();
     let stop = Arc::new(AtomicBool::new(false));
-    // id -> (bytes, acknowledged offset)
-    let acked: Arc<Mutex<HashMap<String, (Vec<u8>, u64)>>> = Arc::default();
+    let acked: Arc<Mutex<Acked>> = Arc::default();
     let clients: Vec<_> = (0..4u64)
         .map(|c| {
             let (url, stop, acked) = (url.clone(), stop.clone(), acked.clone());
