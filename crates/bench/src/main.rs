@@ -3,6 +3,7 @@
 //! rounds, and reports medians and the ratio; absolute times on a shared
 //! 2-core machine mean little on their own.
 
+mod ingest;
 mod parse;
 mod stats;
 
@@ -19,10 +20,13 @@ struct Cli {
 enum Bench {
     /// Parse + validate throughput on the seed corpus vs `serde_json::from_slice::<Value>`.
     Parse(parse::Args),
+    /// `auditlog serve` ingest throughput over HTTP vs the parse + bare SQLite insert floor.
+    Ingest(ingest::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Parse(a) => parse::run(a),
+        Bench::Ingest(a) => ingest::run(a),
     }
 }

@@ -100,7 +100,7 @@ fn percent_encode_char(c: char) -> String {
 
 /// Characters a value may hold without encoding: RFC 3986 unreserved and
 /// sub-delims, plus `:` and `@`, minus `=` (the key separator).
-fn is_safe(c: u8) -> bool {
+const fn safe_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
@@ -120,6 +120,23 @@ fn is_safe(c: u8) -> bool {
                 | b','
                 | b';'
         )
+}
+
+/// [`safe_byte`] as a table: CRNs are parsed on every ingested record.
+/// (Indexing is checked at compile time here.)
+#[allow(clippy::indexing_slicing)]
+const SAFE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = safe_byte(i as u8);
+        i += 1;
+    }
+    t
+};
+
+fn is_safe(c: u8) -> bool {
+    SAFE.get(usize::from(c)).copied().unwrap_or(false)
 }
 
 fn is_key(k: &str) -> bool {
@@ -273,6 +290,39 @@ impl Crn {
         let mut p = self.clone();
         p.segments.pop()?;
         Some(p)
+    }
+
+    /// Call `f` with the canonical text of every scope containing this CRN,
+    /// outermost first (`crn://a/`, `crn://a/k=v`, …), ending with the CRN
+    /// itself. Builds each from the previous one, so it formats once.
+    pub fn for_each_prefix(&self, mut f: impl FnMut(&str)) {
+        struct Buf(String);
+        impl fmt::Write for Buf {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.push_str(s);
+                Ok(())
+            }
+        }
+        let mut b = Buf(String::with_capacity(128));
+        b.0.push_str("crn://");
+        b.0.push_str(&self.authority);
+        b.0.push('/');
+        f(&b.0);
+        for (i, s) in self.segments.iter().enumerate() {
+            if i > 0 {
+                b.0.push('/');
+            }
+            b.0.push_str(&s.key);
+            b.0.push('=');
+            for &c in s.value.as_bytes() {
+                if is_safe(c) {
+                    b.0.push(char::from(c));
+                } else {
+                    let _ = fmt::Write::write_fmt(&mut b, format_args!("%{c:02X}"));
+                }
+            }
+            f(&b.0);
+        }
     }
 
     /// Whether `other` lies within the scope of `self`: the same authority, and
@@ -438,6 +488,22 @@ mod tests {
         let mut v = vec![other.clone(), cl.clone(), org.clone(), env.clone()];
         v.sort();
         assert_eq!(v, vec![org, env, cl, other]);
+    }
+
+    #[test]
+    fn prefixes_match_display() {
+        let c = Crn::parse("crn://confluent.cloud/organization=o/environment=env-1/topic=a%2Fb")
+            .unwrap();
+        let mut got = Vec::new();
+        c.for_each_prefix(|s| got.push(s.to_owned()));
+        let mut want = vec![c.to_string()];
+        let mut p = c.parent();
+        while let Some(x) = p {
+            want.push(x.to_string());
+            p = x.parent();
+        }
+        want.reverse();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -206,6 +206,19 @@ proptest! {
     }
 
     #[test]
+    fn canonical_detection_is_exact(v in json_value()) {
+        let c = to_canonical(&v);
+        let (parsed, range) = json::parse_noting_canonical(&c).unwrap();
+        prop_assert_eq!(&parsed, &v);
+        prop_assert_eq!(range.map(|r| c[r].to_vec()), Some(c.clone()));
+        let pretty = to_pretty(&v);
+        if let (_, Some(r)) = json::parse_noting_canonical(pretty.as_bytes()).unwrap() {
+            // Only claimed when the pretty form happens to be canonical too.
+            prop_assert_eq!(&pretty.as_bytes()[r], c.as_slice());
+        }
+    }
+
+    #[test]
     fn crn_survives_format_and_parse(
         auth in "[a-z][a-z0-9]{0,5}(\\.[a-z]{2,4})?",
         segs in prop::collection::vec(("[a-z][a-z0-9_.-]{0,10}", any::<String>().prop_filter("non-empty", |s| !s.is_empty())), 0..6),

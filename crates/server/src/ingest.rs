@@ -54,7 +54,7 @@ fn unsupported(got: &str, want: &str) -> Problem {
 }
 
 /// Read the whole body, refusing it with 413 as soon as it passes `limit`.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, Problem> {
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, Problem> {
     let too_big = || {
         Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", format!("request body is larger than the limit of {limit} bytes; send fewer records per request"))
     };
@@ -68,7 +68,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<
         }
     }
     match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes().to_vec()),
+        Ok(c) => Ok(c.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
@@ -80,6 +80,13 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<
             format!("the request body could not be read ({e}); it may have been cut short"),
         )),
     }
+}
+
+/// One submitted record: raw bytes (a single event or an NDJSON line), or a
+/// value already parsed out of a JSON array.
+pub(crate) enum Input {
+    Bytes(bytes::Bytes),
+    Parsed(Result<Json, json::ParseError>),
 }
 
 /// What became of one submitted record before storage.
@@ -102,44 +109,68 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn value(&self, v: Result<Json, json::ParseError>) -> Item {
-        let v = match v {
-            Ok(v) => v,
-            Err(e) => {
-                let detail = format!(
-                    "not valid JSON: {} at line {} column {}",
-                    e.kind, e.line, e.column
-                );
-                let f = Finding {
-                    path: e.path.clone(),
-                    code: "invalid_json",
-                    severity: "error",
-                    message: e.kind.to_string(),
-                };
-                return Item::Rejected {
-                    problem: Problem::bad_request("invalid-json", detail).with_errors(vec![f]),
-                    why: Rejection::InvalidJson,
-                };
-            }
+    fn invalid_json(e: &json::ParseError) -> Item {
+        let detail = format!(
+            "not valid JSON: {} at line {} column {}",
+            e.kind, e.line, e.column
+        );
+        let f = Finding {
+            path: e.path.clone(),
+            code: "invalid_json",
+            severity: "error",
+            message: e.kind.to_string(),
         };
-        if !matches!(v, Json::Object(_)) {
-            let detail = match v {
-                Json::Array(_) => "a record must be a JSON object, found an array; post several records to /v1/events:batch".to_owned(),
-                other => format!("a record must be a JSON object, found {}", other.type_name()),
-            };
-            return Item::Rejected {
-                problem: Problem::bad_request("not-a-record", detail),
-                why: Rejection::NotARecord,
-            };
+        Item::Rejected {
+            problem: Problem::bad_request("invalid-json", detail).with_errors(vec![f]),
+            why: Rejection::InvalidJson,
         }
-        let parsed = match from_value(v) {
-            Ok(p) => p,
-            Err(e) => {
-                return Item::Rejected {
-                    problem: Problem::bad_request("not-a-record", e.to_string()),
-                    why: Rejection::NotARecord,
+    }
+
+    fn not_a_record(v: &Json) -> Item {
+        let detail = match v {
+            Json::Array(_) => "a record must be a JSON object, found an array; post several records to /v1/events:batch".to_owned(),
+            other => format!("a record must be a JSON object, found {}", other.type_name()),
+        };
+        Item::Rejected {
+            problem: Problem::bad_request("not-a-record", detail),
+            why: Rejection::NotARecord,
+        }
+    }
+
+    fn check(&self, input: Input) -> Item {
+        let parsed = match input {
+            Input::Bytes(b) => match json::parse_noting_canonical(&b) {
+                Err(e) => return Self::invalid_json(&e),
+                Ok((v, _)) if !matches!(v, Json::Object(_)) => return Self::not_a_record(&v),
+                // Reuse the bytes when they are already canonical.
+                Ok((v, Some(r))) => {
+                    let canonical = b.get(r).map(<[u8]>::to_vec).unwrap_or_default();
+                    match auditlog_model::Record::from_json_value(v) {
+                        Ok(record) => auditlog_model::ParsedRecord { record, canonical },
+                        Err(t) => return Self::not_a_record(&Json::String(t.into())),
+                    }
                 }
-            }
+                Ok((v, None)) => match from_value(v) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return Item::Rejected {
+                            problem: Problem::bad_request("not-a-record", e.to_string()),
+                            why: Rejection::NotARecord,
+                        }
+                    }
+                },
+            },
+            Input::Parsed(Err(e)) => return Self::invalid_json(&e),
+            Input::Parsed(Ok(v)) if !matches!(v, Json::Object(_)) => return Self::not_a_record(&v),
+            Input::Parsed(Ok(v)) => match from_value(v) {
+                Ok(p) => p,
+                Err(e) => {
+                    return Item::Rejected {
+                        problem: Problem::bad_request("not-a-record", e.to_string()),
+                        why: Rejection::NotARecord,
+                    }
+                }
+            },
         };
         if parsed.canonical.len() > self.max_record {
             let p = Problem::new(
@@ -156,7 +187,7 @@ impl Checker<'_> {
                 why: Rejection::TooLarge,
             };
         }
-        let diags = self.validator.validate(&parsed.record);
+        let (diags, target) = self.validator.validate_with_target(&parsed.record);
         if self.strict && diags.iter().any(|d| d.severity == Severity::Error) {
             let errors: Vec<Finding> = diags.iter().map(Finding::from).collect();
             let n = diags
@@ -181,7 +212,7 @@ impl Checker<'_> {
         }
         let warnings = diags.iter().map(Finding::from).collect();
         Item::Ready {
-            prepared: Prepared::new(parsed, self.conflicts),
+            prepared: Prepared::with_target(parsed, self.conflicts, target),
             warnings,
         }
     }
@@ -236,11 +267,14 @@ pub enum Ingested {
 
 /// Check and store values exactly as the HTTP ingest does (same policy,
 /// limits and durability), for callers that hold the store in-process.
-pub fn ingest_values(
-    state: &AppState,
-    values: Vec<Result<Json, json::ParseError>>,
-) -> Result<Vec<Ingested>, Problem> {
-    let reports = process(state, values.into_iter().map(|v| (v, None)).collect())?;
+pub fn ingest_values(state: &AppState, values: Vec<Vec<u8>>) -> Result<Vec<Ingested>, Problem> {
+    let reports = process(
+        state,
+        values
+            .into_iter()
+            .map(|v| (Input::Bytes(v.into()), None))
+            .collect(),
+    )?;
     Ok(reports
         .into_iter()
         .map(|r| match r.status {
@@ -264,7 +298,7 @@ pub fn ingest_values(
 /// Check, store, and report each item. Runs on a blocking thread.
 fn process(
     state: &AppState,
-    items: Vec<(Result<Json, json::ParseError>, Option<usize>)>,
+    items: Vec<(Input, Option<usize>)>,
 ) -> Result<Vec<ItemReport>, Problem> {
     let checker = Checker {
         validator: Validator::new(&state.catalog),
@@ -281,7 +315,7 @@ fn process(
     let mut ready_at = Vec::new();
     let mut warnings_of = Vec::new();
     for (i, (v, line)) in items.into_iter().enumerate() {
-        match checker.value(v) {
+        match checker.check(v) {
             Item::Ready { prepared, warnings } => {
                 ready_at.push(i);
                 ready.push(prepared);
@@ -350,7 +384,7 @@ fn process(
 
 async fn run_blocking(
     state: AppState,
-    items: Vec<(Result<Json, json::ParseError>, Option<usize>)>,
+    items: Vec<(Input, Option<usize>)>,
 ) -> Result<Vec<ItemReport>, Problem> {
     tokio::task::spawn_blocking(move || process(&state, items))
         .await
@@ -428,12 +462,12 @@ pub async fn post_event(
         ));
     }
     let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
-    let value = if binary && mt != "application/cloudevents+json" {
-        from_binary(&headers, &mt, &bytes)
+    let input = if binary && mt != "application/cloudevents+json" {
+        Input::Parsed(from_binary(&headers, &mt, &bytes))
     } else {
-        json::parse(&bytes)
+        Input::Bytes(bytes)
     };
-    let mut reports = run_blocking(state, vec![(value, None)]).await?;
+    let mut reports = run_blocking(state, vec![(input, None)]).await?;
     let r = reports
         .pop()
         .ok_or_else(|| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no result"))?;
@@ -512,14 +546,22 @@ pub async fn post_batch(
             format!("the batch holds {n} records; the limit is {max} per request"),
         )
     };
-    let items: Vec<(Result<Json, json::ParseError>, Option<usize>)> = if ndjson {
+    let items: Vec<(Input, Option<usize>)> = if ndjson {
         let mut v = Vec::new();
-        for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // Lines are sliced out of the body without copying.
+        let (mut start, mut n) = (0usize, 0usize);
+        let ends = memchr::memchr_iter(b'\n', &bytes).chain(std::iter::once(bytes.len()));
+        for end in ends {
+            n += 1;
+            let mut line = bytes.slice(start..end.min(bytes.len()));
+            start = end + 1;
+            if line.last() == Some(&b'\r') {
+                line.truncate(line.len() - 1);
+            }
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            v.push((json::parse(line), Some(n + 1)));
+            v.push((Input::Bytes(line), Some(n)));
             if v.len() > max {
                 return Err(too_many(v.len()));
             }
@@ -531,7 +573,7 @@ pub async fn post_batch(
                 if a.len() > max {
                     return Err(too_many(a.len()));
                 }
-                a.into_iter().map(|v| (Ok(v), None)).collect()
+                a.into_iter().map(|v| (Input::Parsed(Ok(v)), None)).collect()
             }
             Ok(other) => {
                 return Err(Problem::bad_request("not-a-batch", format!("a batch must be a JSON array of records, found {}; post a single record to /v1/events", other.type_name())))

@@ -312,6 +312,12 @@ impl BlockVerifier<'_> {
                 codec::encode_u64s(&b.id_hashes),
                 8,
             ),
+            (
+                "client IPs",
+                codec::COL_CLIENT_IPS,
+                codec::encode_u128s(&b.ips),
+                16,
+            ),
         ];
         for (name, c, want, w) in checks {
             let got = col(c);
@@ -361,6 +367,32 @@ impl BlockVerifier<'_> {
             }
         }
         mismatched += stored.len();
+        let mut terms: HashMap<(u8, String), Vec<u8>> = HashMap::new();
+        if let Ok(mut st) =
+            conn.prepare("SELECT field, value, data FROM block_terms WHERE block = ?1")
+        {
+            if let Ok(rows) = st.query_map([m.id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            }) {
+                for (f, v, d) in rows.flatten() {
+                    terms.insert((u8::try_from(f).unwrap_or(0), v), d);
+                }
+            }
+        }
+        for ((f, v), list) in &b.terms {
+            if terms
+                .remove(&(*f as u8, v.to_string()))
+                .map(|d| codec::decode_postings(&d))
+                != Some(list.clone())
+            {
+                mismatched += 1;
+            }
+        }
+        mismatched += terms.len();
         if mismatched > 0 {
             self.problem(m, format!("{mismatched} posting lists differ from the log"));
         }

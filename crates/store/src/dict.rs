@@ -1,7 +1,7 @@
 //! Dictionaries: each field's distinct values get small integer ids, so
 //! columns and postings store numbers. Ids start at 1; 0 means "no value".
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::fields::Field;
 
@@ -20,7 +20,7 @@ impl Dict {
     /// An empty dictionary.
     pub fn new() -> Dict {
         Dict {
-            ids: vec![HashMap::new(); FIELDS],
+            ids: vec![HashMap::default(); FIELDS],
             values: vec![Vec::new(); FIELDS],
             saved: vec![1; FIELDS],
         }

@@ -70,6 +70,15 @@ impl Field {
         Field::ALL.iter().copied().find(|f| *f as u8 == c)
     }
 
+    /// How the index keeps this field's values.
+    pub fn kind(self) -> FieldKind {
+        match self {
+            Field::Resource | Field::Scope | Field::ResourceId => FieldKind::Term,
+            Field::ClientIp => FieldKind::Column,
+            _ => FieldKind::Dictionary,
+        }
+    }
+
     /// Lower-case name, as used in messages and the query language.
     pub fn name(self) -> &'static str {
         match self {
@@ -93,6 +102,20 @@ impl Field {
     }
 }
 
+/// How a field is indexed. Low-cardinality fields get small integer ids from
+/// a global dictionary; high-cardinality ones are indexed per block by their
+/// text, so memory does not grow with every new resource; client addresses
+/// live only in a dense column (scanned, which also serves CIDR matching).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Dictionary id postings (and a dense column for [`DENSE`] fields).
+    Dictionary,
+    /// Per-block postings keyed by the value's text.
+    Term,
+    /// A dense per-record column only.
+    Column,
+}
+
 /// Fields kept as one value per record, in dense columns, for scans and
 /// aggregations. The first term of each is the record's value.
 pub const DENSE: [Field; 9] = [
@@ -108,21 +131,61 @@ pub const DENSE: [Field; 9] = [
 ];
 
 /// The index's view of one record.
+///
+/// The values live in one string buffer, so a record's fields cost two
+/// allocations however many terms it has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields {
     /// `time` in nanoseconds since the epoch, when it parses.
     pub time: Option<i64>,
-    /// `(field, value)` pairs; a field may repeat.
-    pub terms: Vec<(Field, String)>,
+    text: String,
+    terms: Vec<(Field, u32, u32)>,
 }
 
 impl Fields {
-    /// The values of `field`.
-    pub fn values(&self, field: Field) -> impl Iterator<Item = &str> {
+    /// Add `(field, value)` unless it is empty or already present.
+    pub fn push(&mut self, f: Field, v: Option<&str>) {
+        let Some(v) = v.filter(|v| !v.is_empty()) else {
+            return;
+        };
+        // A field's values are pushed together, so only the run at the end
+        // can hold a duplicate.
+        let dup = self
+            .terms
+            .iter()
+            .rev()
+            .take_while(|(g, _, _)| *g == f)
+            .any(|(_, a, b)| self.text.get(*a as usize..*b as usize) == Some(v));
+        if dup {
+            return;
+        }
+        let start = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.text.push_str(v);
+        let end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.terms.push((f, start, end));
+    }
+
+    /// Every `(field, value)`, in the order they were added.
+    pub fn terms(&self) -> impl Iterator<Item = (Field, &str)> {
         self.terms
             .iter()
+            .map(|(f, a, b)| (*f, self.text.get(*a as usize..*b as usize).unwrap_or("")))
+    }
+
+    /// The values of `field`.
+    pub fn values(&self, field: Field) -> impl Iterator<Item = &str> {
+        self.terms()
             .filter(move |(f, _)| *f == field)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
+    }
+}
+
+/// A client address as the 128-bit number stored in the IP column: IPv6
+/// as is, IPv4 as `::ffff:a.b.c.d`. `None` when it is not an address.
+pub fn ip_number(s: &str) -> Option<u128> {
+    match s.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => Some(u128::from(v4.to_ipv6_mapped())),
+        std::net::IpAddr::V6(v6) => Some(u128::from(v6)),
     }
 }
 
@@ -132,68 +195,66 @@ pub fn id_hash(id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes()).max(1)
 }
 
-fn push(terms: &mut Vec<(Field, String)>, f: Field, v: Option<&str>) {
-    if let Some(v) = v.filter(|v| !v.is_empty()) {
-        if !terms.iter().any(|(g, w)| *g == f && w == v) {
-            terms.push((f, v.to_owned()));
-        }
-    }
-}
-
 /// Extract the index fields of a record.
 pub fn extract(r: &Record) -> Fields {
-    let mut t = Vec::with_capacity(24);
-    push(&mut t, Field::EventType, r.event_type.as_deref());
-    push(&mut t, Field::Service, r.service_name());
-    push(&mut t, Field::Method, r.method_name());
+    extract_with_target(r, r.resource_crn())
+}
+
+/// [`extract`], given the record's target CRN as [`Record::resource_crn`]
+/// returns it (the validator parses it already).
+pub fn extract_with_target(r: &Record, crn: Option<Crn>) -> Fields {
+    let mut t = Fields {
+        time: None,
+        text: String::with_capacity(512),
+        terms: Vec::with_capacity(24),
+    };
+    t.push(Field::EventType, r.event_type.as_deref());
+    t.push(Field::Service, r.service_name());
+    t.push(Field::Method, r.method_name());
     let p = r.principal();
-    push(&mut t, Field::Principal, p.id);
-    push(&mut t, Field::Principal, p.email);
-    push(&mut t, Field::Principal, p.identity);
-    push(&mut t, Field::Organization, r.organization().as_deref());
-    push(&mut t, Field::Environment, r.environment().as_deref());
+    t.push(Field::Principal, p.id);
+    t.push(Field::Principal, p.email);
+    t.push(Field::Principal, p.identity);
+    // Organization, environment, resource and scopes all come from the one
+    // parsed target CRN.
+    let (org, env) = r.tenant(crn.as_ref());
+    t.push(Field::Organization, org.as_deref());
+    t.push(Field::Environment, env.as_deref());
     let resources = r.audit().and_then(|d| d.cloud_resources.as_ref());
     for c in resources.into_iter().flatten() {
         if let Some(res) = &c.resource {
-            push(&mut t, Field::ResourceType, res.resource_type.as_deref());
+            t.push(Field::ResourceType, res.resource_type.as_deref());
         }
     }
-    if let Some(crn) = r.resource_crn() {
-        push(&mut t, Field::Resource, Some(&crn.to_string()));
-        let mut scope = Some(crn.clone());
-        let mut scopes = Vec::new();
-        while let Some(s) = scope {
-            scope = s.parent();
-            scopes.push(s);
-        }
-        for s in scopes.iter().rev() {
-            push(&mut t, Field::Scope, Some(&s.to_string()));
-        }
-        push(
-            &mut t,
-            Field::ResourceId,
-            crn.leaf().map(|l| l.value.as_str()),
-        );
+    if let Some(crn) = &crn {
+        let mut last = String::new();
+        crn.for_each_prefix(|s| {
+            t.push(Field::Scope, Some(s));
+            last.clear();
+            last.push_str(s);
+        });
+        t.push(Field::Resource, Some(&last));
+        t.push(Field::ResourceId, crn.leaf().map(|l| l.value.as_str()));
     }
     for c in resources.into_iter().flatten() {
         if let Some(res) = &c.resource {
-            push(&mut t, Field::ResourceId, res.resource_id.as_deref());
+            t.push(Field::ResourceId, res.resource_id.as_deref());
         }
     }
-    push(&mut t, Field::Status, r.status());
-    push(&mut t, Field::Access, r.access_type());
+    t.push(Field::Status, r.status());
+    t.push(Field::Access, r.access_type());
     for ip in r.client_ips() {
-        push(&mut t, Field::ClientIp, Some(ip));
+        t.push(Field::ClientIp, Some(ip));
     }
     for code in r.error_codes() {
-        push(&mut t, Field::ErrorCode, Some(code));
+        t.push(Field::ErrorCode, Some(code));
     }
-    push(&mut t, Field::Source, r.source.as_deref());
-    push(&mut t, Field::WireForm, Some(r.wire_form().as_str()));
-    let time = r
+    t.push(Field::Source, r.source.as_deref());
+    t.push(Field::WireForm, Some(r.wire_form().as_str()));
+    t.time = r
         .timestamp()
         .and_then(|ts| i64::try_from(ts.unix_nanos).ok());
-    Fields { time, terms: t }
+    t
 }
 
 /// What to do with a record whose (source, id) is already stored with other content.
@@ -223,7 +284,17 @@ pub struct Prepared {
 impl Prepared {
     /// Prepare a parsed record.
     pub fn new(p: ParsedRecord, on_conflict: ConflictPolicy) -> Prepared {
-        let fields = extract(&p.record);
+        let target = p.record.resource_crn();
+        Prepared::with_target(p, on_conflict, target)
+    }
+
+    /// [`Prepared::new`] with the target CRN already parsed.
+    pub fn with_target(
+        p: ParsedRecord,
+        on_conflict: ConflictPolicy,
+        target: Option<Crn>,
+    ) -> Prepared {
+        let fields = extract_with_target(&p.record, target);
         let r = p.record;
         Prepared {
             canonical: p.canonical,

@@ -24,5 +24,5 @@ mod store;
 
 pub use check::{check, CheckReport, Problem};
 pub use error::StoreError;
-pub use fields::{extract, id_hash, ConflictPolicy, Field, Fields, Prepared};
+pub use fields::{extract, extract_with_target, id_hash, ConflictPolicy, Field, Fields, Prepared};
 pub use store::{CommitObserver, Options, Outcome, Stats, Store, FORMAT};

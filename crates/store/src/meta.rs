@@ -27,6 +27,7 @@ CREATE TABLE blocks(
 );
 CREATE TABLE block_columns(block INTEGER NOT NULL, col INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(block, col)) WITHOUT ROWID;
 CREATE TABLE block_postings(field INTEGER NOT NULL, value INTEGER NOT NULL, block INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(field, value, block)) WITHOUT ROWID;
+CREATE TABLE block_terms(field INTEGER NOT NULL, value TEXT NOT NULL, block INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(field, value, block)) WITHOUT ROWID;
 CREATE TABLE ids(hash INTEGER NOT NULL, offset INTEGER NOT NULL, PRIMARY KEY(hash, offset)) WITHOUT ROWID;
 ";
 
@@ -152,6 +153,11 @@ pub fn seal(
         st.execute(params![id, COL_POSITIONS, codec::encode_u32s(&b.positions)])?;
         st.execute(params![id, COL_TIMES, codec::encode_i64s(&b.times)])?;
         st.execute(params![id, COL_ID_HASHES, codec::encode_u64s(&b.id_hashes)])?;
+        st.execute(params![
+            id,
+            codec::COL_CLIENT_IPS,
+            codec::encode_u128s(&b.ips)
+        ])?;
         for (i, col) in b.dense.iter().enumerate() {
             st.execute(params![id, COL_DENSE + i as i64, codec::encode_u32s(col)])?;
         }
@@ -165,6 +171,18 @@ pub fn seal(
         for k in keys {
             if let Some(list) = b.postings.get(&k) {
                 st.execute(params![k.0 as u8, k.1, id, codec::encode_postings(list)])?;
+            }
+        }
+    }
+    {
+        let mut keys: Vec<_> = b.terms.keys().collect();
+        keys.sort_unstable();
+        let mut st = tx.prepare(
+            "INSERT INTO block_terms(field, value, block, data) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for k in keys {
+            if let Some(list) = b.terms.get(k) {
+                st.execute(params![k.0 as u8, &*k.1, id, codec::encode_postings(list)])?;
             }
         }
     }
@@ -217,6 +235,19 @@ pub fn column(c: &Connection, block: i64, col: i64) -> Result<Option<Vec<u8>>, M
     let mut st =
         c.prepare_cached("SELECT data FROM block_columns WHERE block = ?1 AND col = ?2")?;
     Ok(st.query_row(params![block, col], |r| r.get(0)).optional()?)
+}
+
+/// Blocks holding term `(field, value)`, with their postings blobs.
+pub fn term_blocks(
+    c: &Connection,
+    field: Field,
+    value: &str,
+) -> Result<Vec<(i64, Vec<u8>)>, MetaError> {
+    let mut st = c.prepare_cached(
+        "SELECT block, data FROM block_terms WHERE field = ?1 AND value = ?2 ORDER BY block",
+    )?;
+    let rows = st.query_map(params![field as u8, value], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The postings blob of `(field, value)` in a sealed block.

@@ -48,11 +48,21 @@ impl<'c> Validator<'c> {
 
     /// Every finding about `record`, in a stable order.
     pub fn validate(&self, record: &Record) -> Vec<Diagnostic> {
+        self.validate_with_target(record).0
+    }
+
+    /// [`Validator::validate`], also returning the record's target CRN
+    /// (`resourceName`, else `subject`) as parsed along the way, so callers
+    /// that index the record need not parse it again.
+    pub fn validate_with_target(
+        &self,
+        record: &Record,
+    ) -> (Vec<Diagnostic>, Option<auditlog_model::Crn>) {
         let mut out = Vec::new();
         envelope::check(record, &mut out);
         payload::check(record, self.catalog, &mut out);
-        resources::check(record, self.catalog, &mut out);
-        out
+        let target = resources::check(record, self.catalog, &mut out);
+        (out, target)
     }
 }
 

@@ -58,10 +58,13 @@ fn describe_difference(a_name: &str, a: &Crn, b_name: &str, b: &Crn) -> String {
     }
 }
 
-pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+/// Returns the target CRN: `resourceName` if it parses, else `subject`.
+pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) -> Option<Crn> {
     let subject_text = r.subject.as_deref().filter(|s| s.starts_with("crn:"));
     let subject = crn_at(subject_text, || "$.subject".into(), out);
-    let Some(d) = r.data.as_ref() else { return };
+    let Some(d) = r.data.as_ref() else {
+        return subject;
+    };
     let data = Lazy::ROOT.key("data");
     let rn_path = || data.key(d.key("resourceName")).render();
     // subject and resourceName are usually the same string: parse it once.
@@ -116,6 +119,7 @@ pub(crate) fn check(r: &Record, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
     let target = resource.as_ref().or(subject.as_ref());
     check_principal(d, target, &data, out);
     crate::data_scope::check(r, d, target, out);
+    resource.or(subject)
 }
 
 /// One entry of a scope chain: where it sits and what it names.

@@ -227,7 +227,7 @@ fn send(sink: &Sink, batch: Vec<Pending>, totals: &mut Totals) -> Result<()> {
     }
     match sink {
         Sink::Dir(state) => {
-            let values = batch.iter().map(|p| json::parse(&p.bytes)).collect();
+            let values = batch.iter().map(|p| p.bytes.clone()).collect();
             let results = auditlog_server::ingest_values(state, values)
                 .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
             for (r, p) in results.into_iter().zip(&batch) {

@@ -102,6 +102,30 @@ pub fn parse(input: &[u8]) -> Result<Json, ParseError> {
     parse_with(input, Limits::default())
 }
 
+/// Parse one value, and say whether `input` (without surrounding whitespace)
+/// is already in canonical form, in which case its bytes can be stored as
+/// they are.
+pub fn parse_noting_canonical(
+    input: &[u8],
+) -> Result<(Json, Option<std::ops::Range<usize>>), ParseError> {
+    let text = check_text(input)?;
+    let mut p = Parser::new(text, Limits::default());
+    p.skip_ws();
+    if p.pos >= p.b.len() {
+        return Err(p.finish_error(Raw::at(ParseErrorKind::Empty, p.pos)));
+    }
+    let start = p.pos;
+    p.canonical = true;
+    let v = p.value().map_err(|e| p.finish_error(e))?;
+    let end = p.pos;
+    let canonical = p.canonical;
+    p.skip_ws();
+    if p.pos < p.b.len() {
+        return Err(p.finish_error(Raw::at(ParseErrorKind::TrailingCharacters, p.pos)));
+    }
+    Ok((v, canonical.then_some(start..end)))
+}
+
 /// [`parse`] with explicit limits.
 pub fn parse_with(input: &[u8], limits: Limits) -> Result<Json, ParseError> {
     let text = check_text(input)?;
@@ -266,6 +290,10 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     limits: Limits,
+    /// Still true if every byte so far is exactly what the canonical writer
+    /// would produce (no whitespace, sorted keys, canonical escapes). Lets
+    /// callers reuse the input instead of re-serializing it.
+    canonical: bool,
 }
 
 /// Objects up to this size are checked for duplicate names as they grow;
@@ -280,6 +308,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             depth: 0,
             limits,
+            canonical: true,
         }
     }
 
@@ -302,6 +331,7 @@ impl<'a> Parser<'a> {
         while let Some(c) = self.peek() {
             if is_ws(c) {
                 self.pos += 1;
+                self.canonical = false;
             } else {
                 break;
             }
@@ -409,6 +439,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         self.pos += 1; // '{'
         let mut obj = Object::new();
+        let mut sorted = true;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -422,7 +453,16 @@ impl<'a> Parser<'a> {
             }
             let key_pos = self.pos;
             let key = self.string()?;
-            if obj.len() < LINEAR_DUP_CHECK && obj.contains_key(&key) {
+            let ascending = match obj.keys().last() {
+                None => true,
+                Some(prev) => super::write::cmp_utf16(prev, &key) == std::cmp::Ordering::Less,
+            };
+            if !ascending {
+                self.canonical = false;
+                sorted = false;
+            }
+            // Strictly ascending keys cannot repeat; only check otherwise.
+            if !sorted && obj.len() < LINEAR_DUP_CHECK && obj.contains_key(&key) {
                 return Err(Raw::at(ParseErrorKind::DuplicateKey(key), key_pos));
             }
             self.skip_ws();
@@ -446,7 +486,7 @@ impl<'a> Parser<'a> {
                 _ => return Err(self.unexpected()),
             }
         }
-        if obj.len() > LINEAR_DUP_CHECK {
+        if !sorted && obj.len() > LINEAR_DUP_CHECK {
             let mut keys: Vec<&str> = obj.keys().collect();
             keys.sort_unstable();
             if let Some(w) = keys.windows(2).find(|w| w.first() == w.get(1)) {
@@ -462,21 +502,31 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<String, Raw> {
         self.pos += 1; // opening quote
         let start = self.pos;
-        // Fast path: no escapes. The input is valid UTF-8 and we only stop
-        // on ASCII bytes, so the slice boundaries are always char boundaries.
-        loop {
-            match self.peek() {
-                None => return Err(Raw::at(ParseErrorKind::UnexpectedEnd, self.pos)),
-                Some(b'"') => {
+        // Fast path: no escapes. Find the closing quote or a backslash with
+        // memchr2, then check the run for control characters. The input is
+        // valid UTF-8 and both stops are ASCII, so slice boundaries are char
+        // boundaries.
+        let rest = self.b.get(start..).unwrap_or(&[]);
+        match memchr::memchr2(b'"', b'\\', rest) {
+            None => {
+                if let Some(i) = rest.iter().position(|&c| c < 0x20) {
+                    let c = rest.get(i).copied().unwrap_or(0);
+                    return Err(Raw::at(ParseErrorKind::ControlCharacter(c), start + i));
+                }
+                return Err(Raw::at(ParseErrorKind::UnexpectedEnd, self.b.len()));
+            }
+            Some(i) => {
+                let run = rest.get(..i).unwrap_or(&[]);
+                if let Some(j) = run.iter().position(|&c| c < 0x20) {
+                    let c = run.get(j).copied().unwrap_or(0);
+                    return Err(Raw::at(ParseErrorKind::ControlCharacter(c), start + j));
+                }
+                self.pos = start + i;
+                if rest.get(i) == Some(&b'"') {
                     let s = self.s.get(start..self.pos).unwrap_or("").to_owned();
                     self.pos += 1;
                     return Ok(s);
                 }
-                Some(b'\\') => break,
-                Some(c) if c < 0x20 => {
-                    return Err(Raw::at(ParseErrorKind::ControlCharacter(c), self.pos))
-                }
-                Some(_) => self.pos += 1,
             }
         }
         let mut out = String::with_capacity(self.pos - start + 16);
@@ -509,14 +559,26 @@ impl<'a> Parser<'a> {
                     match c {
                         b'"' => out.push('"'),
                         b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
+                        b'/' => {
+                            self.canonical = false;
+                            out.push('/')
+                        }
                         b'b' => out.push('\u{8}'),
                         b'f' => out.push('\u{c}'),
                         b'n' => out.push('\n'),
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => {
+                            let hex_lower = self
+                                .b
+                                .get(self.pos..self.pos + 4)
+                                .is_some_and(|h| !h.iter().any(u8::is_ascii_uppercase));
                             let ch = self.unicode_escape(esc_pos)?;
+                            // Canonical form escapes only C0 controls without a short form, in lower-case hex.
+                            let short = matches!(ch, '\u{8}' | '\t' | '\n' | '\u{c}' | '\r');
+                            if !(hex_lower && (ch as u32) < 0x20 && !short) {
+                                self.canonical = false;
+                            }
                             out.push(ch);
                         }
                         _ => return Err(Raw::at(ParseErrorKind::InvalidEscape, esc_pos)),
@@ -638,6 +700,35 @@ mod tests {
         }
         s.push_str("\"k3\":0}");
         assert_eq!(err(&s).kind, ParseErrorKind::DuplicateKey("k3".into()));
+    }
+
+    #[test]
+    fn notices_canonical_input() {
+        let yes: &[&str] = &[
+            r#"{"a":1,"b":[true,null,"x\n\u001f"]}"#,
+            r#"  {"a":{"b":"é"}}"#,
+            "\"\u{7f}\"",
+        ];
+        for s in yes {
+            let (v, r) = parse_noting_canonical(s.as_bytes()).unwrap();
+            let r = r.unwrap_or_else(|| panic!("{s} is canonical"));
+            assert_eq!(&s.as_bytes()[r], crate::json::to_canonical(&v).as_slice());
+        }
+        let no: &[&str] = &[
+            r#"{"b":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#""\/""#,
+            r#""\u0041""#,
+            r#""\u001F""#,
+            r#""\u000a""#,
+            "[1, 2]",
+        ];
+        for s in no {
+            assert!(
+                parse_noting_canonical(s.as_bytes()).unwrap().1.is_none(),
+                "{s} is not canonical"
+            );
+        }
     }
 
     #[test]

@@ -50,7 +50,12 @@ pub fn write_canonical(v: &Json, out: &mut Vec<u8>) {
 
 /// The canonical bytes of `v`.
 pub fn to_canonical(v: &Json) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+    to_canonical_sized(v, 256)
+}
+
+/// [`to_canonical`] into a buffer pre-sized for about `hint` bytes.
+pub fn to_canonical_sized(v: &Json, hint: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hint);
     write_canonical(v, &mut out);
     out
 }

@@ -149,6 +149,18 @@ impl Record {
         self.scoped_id("ENVIRONMENT")
     }
 
+    /// [`Record::organization`] and [`Record::environment`] for a caller
+    /// that already holds the target CRN (from [`Record::resource_crn`]).
+    pub fn tenant(&self, target: Option<&Crn>) -> (Option<String>, Option<String>) {
+        let org = target
+            .and_then(|c| c.organization().map(str::to_owned))
+            .or_else(|| self.scoped_id("ORGANIZATION"));
+        let env = target
+            .and_then(|c| c.environment().map(str::to_owned))
+            .or_else(|| self.scoped_id("ENVIRONMENT"));
+        (org, env)
+    }
+
     /// The id of the first resource of type `ty` in any cloudResources scope or resource.
     fn scoped_id(&self, ty: &str) -> Option<String> {
         for c in self.audit()?.cloud_resources.as_ref()? {

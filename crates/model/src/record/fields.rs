@@ -363,32 +363,35 @@ macro_rules! json_object {
                 matches!(v, $crate::json::Json::Object(_))
             }
 
-            #[allow(unused_assignments, unreachable_patterns, clippy::redundant_pattern)]
+            #[allow(unreachable_patterns, non_camel_case_types, clippy::redundant_pattern, clippy::collapsible_match)]
             fn from_json(v: $crate::json::Json) -> Result<Self, $crate::json::Json> {
+                // Field indexes, for the spelling bits.
+                enum Idx { $( $field, )* }
                 let $crate::json::Json::Object(obj) = v else { return Err(v) };
                 let mut out = $name::default();
                 for (key, value) in obj {
-                    let mut i = 0usize;
-                    $(
-                        if key == $camel || key == $snake {
-                            if out.$field.is_none() && <$ty as $crate::record::fields::FromJson>::accepts(&value) {
-                                match <$ty as $crate::record::fields::FromJson>::from_json(value) {
-                                    Ok(t) => {
-                                        if $camel != $snake && key == $snake {
-                                            out.spelling.set_snake(i);
+                    // A match on the names lets the compiler dispatch on length
+                    // and bytes instead of comparing against each name in turn.
+                    match key.as_str() {
+                        $(
+                            $camel | $snake => {
+                                if out.$field.is_none() && <$ty as $crate::record::fields::FromJson>::accepts(&value) {
+                                    match <$ty as $crate::record::fields::FromJson>::from_json(value) {
+                                        Ok(t) => {
+                                            if $camel != $snake && key == $snake {
+                                                out.spelling.set_snake(Idx::$field as usize);
+                                            }
+                                            out.$field = Some(t);
                                         }
-                                        out.$field = Some(t);
+                                        Err(back) => { out.extra.insert(key, back); }
                                     }
-                                    Err(back) => { out.extra.insert(key, back); }
+                                } else {
+                                    out.extra.insert(key, value);
                                 }
-                            } else {
-                                out.extra.insert(key, value);
                             }
-                            continue;
-                        }
-                        i += 1;
-                    )*
-                    out.extra.insert(key, value);
+                        )*
+                        _ => { out.extra.insert(key, value); }
+                    }
                 }
                 Ok(out)
             }

@@ -34,13 +34,23 @@ pub struct ParsedRecord {
     pub canonical: Vec<u8>,
 }
 
-/// Parse one record and compute its canonical bytes in one pass over the tree.
+/// Parse one record and compute its canonical bytes. When the input is
+/// already canonical (as auditlog's own emitters write it) its bytes are
+/// reused rather than written again.
 ///
 /// Parsing is lenient: any JSON object is a record. Use the validator to learn
 /// what is wrong with it.
 pub fn parse_record(bytes: &[u8]) -> Result<ParsedRecord, RecordError> {
-    let v = json::parse(bytes)?;
-    from_value(v)
+    let (v, canonical) = json::parse_noting_canonical(bytes)?;
+    if !matches!(v, Json::Object(_)) {
+        return Err(RecordError::NotAnObject(v.type_name()));
+    }
+    let canonical = match canonical.and_then(|r| bytes.get(r)) {
+        Some(c) => c.to_vec(),
+        None => json::to_canonical_sized(&v, bytes.len()),
+    };
+    let record = Record::from_json(v).map_err(|v| RecordError::NotAnObject(v.type_name()))?;
+    Ok(ParsedRecord { record, canonical })
 }
 
 /// [`parse_record`] for an already parsed value.

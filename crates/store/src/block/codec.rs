@@ -10,6 +10,7 @@
 pub const COL_POSITIONS: i64 = 0;
 pub const COL_TIMES: i64 = 1;
 pub const COL_ID_HASHES: i64 = 2;
+pub const COL_CLIENT_IPS: i64 = 3;
 /// Dense column `i` is stored as `COL_DENSE + i`.
 pub const COL_DENSE: i64 = 16;
 
@@ -23,6 +24,16 @@ pub fn encode_i64s(v: &[i64]) -> Vec<u8> {
 
 pub fn encode_u64s(v: &[u64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub fn encode_u128s(v: &[u128]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub fn decode_u128s(b: &[u8]) -> Vec<u128> {
+    b.chunks_exact(16)
+        .map(|c| u128::from_le_bytes(c.try_into().unwrap_or([0; 16])))
+        .collect()
 }
 
 pub fn decode_u32s(b: &[u8]) -> Vec<u32> {

@@ -4,10 +4,10 @@
 
 pub mod codec;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::dict::Dict;
-use crate::fields::{Field, Fields, DENSE};
+use crate::fields::{ip_number, Field, FieldKind, Fields, DENSE};
 
 /// Records per block. Block-relative offsets fit in a `u16`.
 pub const BLOCK_RECORDS: usize = 1 << 16;
@@ -25,8 +25,12 @@ pub struct Block {
     pub id_hashes: Vec<u64>,
     /// One column per [`DENSE`] field: the record's first value's dictionary id (0 = none).
     pub dense: Vec<Vec<u32>>,
-    /// `(field, value id)` -> block-relative offsets, ascending.
+    /// `(field, value id)` -> block-relative offsets, ascending (dictionary fields).
     pub postings: HashMap<(Field, u32), Vec<u16>>,
+    /// `(field, value)` -> block-relative offsets, ascending (term fields).
+    pub terms: HashMap<(Field, Box<str>), Vec<u16>>,
+    /// The first client IP of each record as a 128-bit number, 0 when none.
+    pub ips: Vec<u128>,
     /// Smallest and largest `time` present.
     pub min_time: i64,
     pub max_time: i64,
@@ -46,7 +50,9 @@ impl Block {
             times: Vec::new(),
             id_hashes: Vec::new(),
             dense: vec![Vec::new(); DENSE.len()],
-            postings: HashMap::new(),
+            postings: HashMap::default(),
+            terms: HashMap::default(),
+            ips: Vec::new(),
             min_time: i64::MAX,
             max_time: i64::MIN,
             end,
@@ -96,18 +102,32 @@ impl Block {
         for col in &mut self.dense {
             col.push(0);
         }
-        for (f, v) in &fields.terms {
-            let id = dict.intern(*f, v);
-            let list = self.postings.entry((*f, id)).or_default();
+        self.ips.push(0);
+        for (f, v) in fields.terms() {
+            let list = match f.kind() {
+                FieldKind::Column => {
+                    if let Some(slot) = self.ips.last_mut() {
+                        if *slot == 0 {
+                            *slot = ip_number(v).unwrap_or(0);
+                        }
+                    }
+                    continue;
+                }
+                FieldKind::Term => self.terms.entry((f, v.into())).or_default(),
+                FieldKind::Dictionary => {
+                    let id = dict.intern(f, v);
+                    if let Some(i) = DENSE.iter().position(|d| *d == f) {
+                        if let Some(slot) = self.dense.get_mut(i).and_then(|c| c.last_mut()) {
+                            if *slot == 0 {
+                                *slot = id;
+                            }
+                        }
+                    }
+                    self.postings.entry((f, id)).or_default()
+                }
+            };
             if list.last() != Some(&rel) {
                 list.push(rel);
-            }
-            if let Some(i) = DENSE.iter().position(|d| d == f) {
-                if let Some(slot) = self.dense.get_mut(i).and_then(|c| c.last_mut()) {
-                    if *slot == 0 {
-                        *slot = id;
-                    }
-                }
             }
         }
         self.end = frame_end;
