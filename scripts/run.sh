@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded default. Until the service lands this lints the
-# seed corpus and prints the catalog; extra arguments go to `auditlog`.
+# The main job: build auditlog and run the service on the embedded default
+# (listening on 127.0.0.1:8080, data in ./auditlog-data). Extra arguments go
+# to `auditlog serve`, e.g. `scripts/run.sh --addr 0.0.0.0:9000`.
+# `AUDITLOG_RUN=CMD scripts/run.sh ARGS…` runs another subcommand instead.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 step "building auditlog (release)"
 cargo build --release --locked -p auditlog-cli
 BIN="$CARGO_TARGET_DIR/release/auditlog"
-if [[ $# -gt 0 ]]; then
-  exec "$BIN" "$@"
-fi
-step "auditlog catalog"
-"$BIN" catalog
-step "auditlog lint tests/data/seed-examples"
-"$BIN" lint tests/data/seed-examples || true
+exec "$BIN" "${AUDITLOG_RUN:-serve}" "$@"

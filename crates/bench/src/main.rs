@@ -5,9 +5,15 @@
 
 mod ingest;
 mod parse;
+mod sqlite_indexes;
+mod stages;
 mod stats;
 
 use clap::{Parser, Subcommand};
+
+// The same allocator as the `auditlog` binary, so per-stage costs match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(name = "auditlog-bench")]
@@ -22,11 +28,17 @@ enum Bench {
     Parse(parse::Args),
     /// `auditlog serve` ingest throughput over HTTP vs the parse + bare SQLite insert floor.
     Ingest(ingest::Args),
+    /// rusqlite insert throughput with 0..9 secondary indexes (the store's design input).
+    SqliteIndexes(sqlite_indexes::Args),
+    /// Per-stage CPU cost of ingest on generated records.
+    Stages(stages::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Parse(a) => parse::run(a),
         Bench::Ingest(a) => ingest::run(a),
+        Bench::SqliteIndexes(a) => sqlite_indexes::run(a),
+        Bench::Stages(a) => stages::run(a),
     }
 }

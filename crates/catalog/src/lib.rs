@@ -10,7 +10,7 @@
 
 mod types;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use types::CatalogFile;
@@ -70,6 +70,10 @@ pub struct Catalog {
     methods: Vec<Method>,
     /// Method name or alias -> (index, is alias).
     method_index: HashMap<String, (usize, bool)>,
+    /// Lookups used on every validated record.
+    event_type_index: HashMap<String, usize>,
+    resource_type_index: HashMap<String, usize>,
+    crn_key_index: HashMap<String, usize>,
 }
 
 impl Catalog {
@@ -112,6 +116,25 @@ impl Catalog {
     }
 
     fn reindex(&mut self) -> Result<(), CatalogError> {
+        self.event_type_index = self
+            .event_types
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), i))
+            .collect();
+        self.resource_type_index = self
+            .resource_types
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect();
+        self.crn_key_index = HashMap::default();
+        for (i, r) in self.resource_types.iter().enumerate() {
+            if let Some(k) = &r.crn_key {
+                // The first type defined for a key wins.
+                self.crn_key_index.entry(k.clone()).or_insert(i);
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for e in &self.event_types {
             if !seen.insert(e.name.as_str()) {
@@ -150,7 +173,7 @@ impl Catalog {
                 ));
             }
         }
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         for (i, m) in self.methods.iter().enumerate() {
             if self.event_type(&m.event_type).is_none() {
                 return Err(unknown(

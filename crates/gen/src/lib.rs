@@ -99,14 +99,13 @@ impl Generator {
         self.count += 1;
         let gap = -self.cfg.mean_gap_ms * (1.0 - self.rng.unit()).ln();
         self.now += (gap * 1e6) as i128;
-        let method = self.methods.get(i).cloned();
         let org_i = self.rng.below(self.world.orgs.len());
-        let org = self.world.orgs.get(org_i).cloned();
-        let (Some(method), Some(org)) = (method, org) else {
+        let fail = self.rng.chance(self.cfg.failure_rate);
+        // Borrow the method and organization; only the rng is mutated.
+        let (Some(method), Some(org)) = (self.methods.get(i), self.world.orgs.get(org_i)) else {
             return Json::Null;
         };
-        let fail = self.rng.chance(self.cfg.failure_rate);
-        let v = self.record(&method, &org, fail);
+        let v = record(&mut self.rng, self.now, method, org, fail);
         if self.rng.chance(self.cfg.snake_rate) {
             if let Ok(mut r) = Record::from_json_value(v.clone()) {
                 r.dataschema = Some("https://confluent.io/internal/events/AuditLog.v2".into());
@@ -120,9 +119,11 @@ impl Generator {
     pub fn next_bytes(&mut self) -> Vec<u8> {
         to_canonical(&self.next_value())
     }
+}
 
-    fn record(&mut self, m: &Method, org: &Org, fail: bool) -> Json {
-        let rng = &mut self.rng;
+/// Build one record.
+fn record(rng: &mut Rng, now: i128, m: &Method, org: &Org, fail: bool) -> Json {
+    {
         let target = payloads::target(rng, org, m);
         let (principal, principal_id, ip) = if rng.chance(0.7) {
             let u = rng
@@ -173,7 +174,7 @@ impl Generator {
             (p, sa, ip)
         };
         let request_id = rng.hex(32);
-        let time = Timestamp::from_unix_nanos(self.now).to_rfc3339_nanos();
+        let time = Timestamp::from_unix_nanos(now).to_rfc3339_nanos();
         let (req_data, res_data) = payloads::bodies(rng, m, &target, org);
         let result = if fail {
             let (status, detail) = payloads::failure(rng, m);

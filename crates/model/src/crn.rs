@@ -16,19 +16,24 @@ pub const CONFLUENT_CLOUD: &str = "confluent.cloud";
 ///
 /// Invariants: the authority is a non-empty lowercase host name; every
 /// segment has a non-empty key of `[a-z][a-z0-9._-]*` and a non-empty value.
+/// The authority and the decoded keys and values share one buffer, because
+/// CRNs are parsed several times for every ingested record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Crn {
-    authority: String,
-    segments: Vec<Segment>,
+    /// Authority, then each key and decoded value, back to back.
+    buf: String,
+    authority_len: u32,
+    /// (key end, value end) offsets into `buf`, per segment.
+    ends: Vec<(u32, u32)>,
 }
 
-/// One `key=value` step of a CRN. The value is stored decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Segment {
+/// One `key=value` step of a CRN, borrowed from it. The value is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Segment<'a> {
     /// The resource kind, such as `environment` or `connector`.
-    pub key: String,
+    pub key: &'a str,
     /// The resource id, decoded from percent-encoding.
-    pub value: String,
+    pub value: &'a str,
 }
 
 /// Why a string is not a CRN.
@@ -149,14 +154,22 @@ impl Crn {
     /// A CRN with the given authority and no segments, e.g. `crn://confluent.cloud/`.
     pub fn root(authority: &str) -> Crn {
         Crn {
-            authority: authority.to_owned(),
-            segments: Vec::new(),
+            buf: authority.to_owned(),
+            authority_len: len32(authority.len()),
+            ends: Vec::new(),
         }
     }
 
     /// `crn://confluent.cloud/`.
     pub fn confluent_cloud() -> Crn {
         Crn::root(CONFLUENT_CLOUD)
+    }
+
+    fn push_segment(&mut self, key: &str, value: &str) {
+        self.buf.push_str(key);
+        let k = len32(self.buf.len());
+        self.buf.push_str(value);
+        self.ends.push((k, len32(self.buf.len())));
     }
 
     /// Append a segment. Keys that break the grammar are rejected.
@@ -175,10 +188,7 @@ impl Crn {
                 input: key.into(),
             });
         }
-        self.segments.push(Segment {
-            key: key.into(),
-            value: value.into(),
-        });
+        self.push_segment(key, value);
         Ok(self)
     }
 
@@ -201,25 +211,27 @@ impl Crn {
             ),
             None => (rest, "", base + rest.len()),
         };
+        let mut crn = Crn {
+            buf: String::with_capacity(s.len()),
+            authority_len: 0,
+            ends: Vec::with_capacity(6),
+        };
         // `crn:///kafka=…` is Confluent's documented uncanonical spelling of
         // `crn://confluent.cloud/kafka=…`.
-        let authority = if auth.is_empty() {
-            CONFLUENT_CLOUD.to_owned()
+        if auth.is_empty() {
+            crn.buf.push_str(CONFLUENT_CLOUD);
         } else {
-            let ok = auth
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':'))
-                && !auth.starts_with(['.', '-']);
-            if !ok {
-                let bad = auth
-                    .bytes()
-                    .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':')))
-                    .unwrap_or(0);
+            let host_byte = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':');
+            if let Some(bad) = auth.bytes().position(|c| !host_byte(c)) {
                 return Err(err(CrnErrorKind::BadAuthority, base + bad));
             }
-            auth.to_ascii_lowercase()
-        };
-        let mut segments = Vec::new();
+            if auth.starts_with(['.', '-']) {
+                return Err(err(CrnErrorKind::BadAuthority, base));
+            }
+            crn.buf.push_str(auth);
+            crn.buf.make_ascii_lowercase();
+        }
+        crn.authority_len = len32(crn.buf.len());
         if !path.is_empty() {
             let mut off = path_off;
             for raw in path.split('/') {
@@ -238,36 +250,48 @@ impl Crn {
                 if raw_value.is_empty() {
                     return Err(err(CrnErrorKind::EmptyValue, voff));
                 }
-                let value = decode_value(raw_value).map_err(|(k, o)| err(k, voff + o))?;
-                segments.push(Segment {
-                    key: key.to_owned(),
-                    value,
-                });
+                crn.buf.push_str(key);
+                let k = len32(crn.buf.len());
+                decode_value(raw_value, &mut crn.buf).map_err(|(kind, o)| err(kind, voff + o))?;
+                crn.ends.push((k, len32(crn.buf.len())));
                 off += raw.len() + 1;
             }
         }
-        Ok(Crn {
-            authority,
-            segments,
-        })
+        Ok(crn)
     }
 
     /// The host part, e.g. `confluent.cloud`.
     pub fn authority(&self) -> &str {
-        &self.authority
+        self.buf.get(..self.authority_len as usize).unwrap_or("")
+    }
+
+    fn segment(&self, i: usize) -> Option<Segment<'_>> {
+        let start = match i.checked_sub(1) {
+            None => self.authority_len,
+            Some(p) => self.ends.get(p)?.1,
+        };
+        let (k, v) = *self.ends.get(i)?;
+        Some(Segment {
+            key: self.buf.get(start as usize..k as usize)?,
+            value: self.buf.get(k as usize..v as usize)?,
+        })
     }
 
     /// The `key=value` segments, outermost first.
-    pub fn segments(&self) -> &[Segment] {
-        &self.segments
+    pub fn segments(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Segment<'_>> + DoubleEndedIterator + Clone + '_ {
+        (0..self.ends.len()).map(move |i| self.segment(i).unwrap_or(Segment { key: "", value: "" }))
+    }
+
+    /// Number of segments.
+    pub fn depth(&self) -> usize {
+        self.ends.len()
     }
 
     /// The value of the first segment named `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.segments
-            .iter()
-            .find(|s| s.key == key)
-            .map(|s| s.value.as_str())
+        self.segments().find(|s| s.key == key).map(|s| s.value)
     }
 
     /// The organization id, from `organization=…`.
@@ -281,14 +305,16 @@ impl Crn {
     }
 
     /// The innermost segment: the resource this CRN names.
-    pub fn leaf(&self) -> Option<&Segment> {
-        self.segments.last()
+    pub fn leaf(&self) -> Option<Segment<'_>> {
+        self.segment(self.ends.len().checked_sub(1)?)
     }
 
     /// The CRN one level up, or `None` at the root.
     pub fn parent(&self) -> Option<Crn> {
         let mut p = self.clone();
-        p.segments.pop()?;
+        p.ends.pop()?;
+        let keep = p.ends.last().map_or(p.authority_len, |e| e.1);
+        p.buf.truncate(keep as usize);
         Some(p)
     }
 
@@ -296,32 +322,19 @@ impl Crn {
     /// outermost first (`crn://a/`, `crn://a/k=v`, …), ending with the CRN
     /// itself. Builds each from the previous one, so it formats once.
     pub fn for_each_prefix(&self, mut f: impl FnMut(&str)) {
-        struct Buf(String);
-        impl fmt::Write for Buf {
-            fn write_str(&mut self, s: &str) -> fmt::Result {
-                self.0.push_str(s);
-                Ok(())
-            }
-        }
-        let mut b = Buf(String::with_capacity(128));
-        b.0.push_str("crn://");
-        b.0.push_str(&self.authority);
-        b.0.push('/');
-        f(&b.0);
-        for (i, s) in self.segments.iter().enumerate() {
+        let mut b = String::with_capacity(self.buf.len() + 32);
+        b.push_str("crn://");
+        b.push_str(self.authority());
+        b.push('/');
+        f(&b);
+        for (i, s) in self.segments().enumerate() {
             if i > 0 {
-                b.0.push('/');
+                b.push('/');
             }
-            b.0.push_str(&s.key);
-            b.0.push('=');
-            for &c in s.value.as_bytes() {
-                if is_safe(c) {
-                    b.0.push(char::from(c));
-                } else {
-                    let _ = fmt::Write::write_fmt(&mut b, format_args!("%{c:02X}"));
-                }
-            }
-            f(&b.0);
+            b.push_str(s.key);
+            b.push('=');
+            encode_into(s.value, &mut b);
+            f(&b);
         }
     }
 
@@ -329,13 +342,9 @@ impl Crn {
     /// `self`'s segments are a prefix of `other`'s. A CRN contains itself.
     /// An organization contains its environments, which contain their clusters.
     pub fn contains(&self, other: &Crn) -> bool {
-        self.authority == other.authority
-            && self.segments.len() <= other.segments.len()
-            && self
-                .segments
-                .iter()
-                .zip(&other.segments)
-                .all(|(a, b)| a == b)
+        self.authority() == other.authority()
+            && self.depth() <= other.depth()
+            && self.segments().zip(other.segments()).all(|(a, b)| a == b)
     }
 
     /// Whether `self` lies within `scope`; the mirror of [`Crn::contains`].
@@ -344,28 +353,33 @@ impl Crn {
     }
 }
 
-/// Decode a percent-encoded value. Errors carry the offset within `raw`.
-fn decode_value(raw: &str) -> Result<String, (CrnErrorKind, usize)> {
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Decode a percent-encoded value onto `out`. Errors carry the offset within `raw`.
+fn decode_value(raw: &str, out: &mut String) -> Result<(), (CrnErrorKind, usize)> {
     let b = raw.as_bytes();
     if b.iter().all(|&c| is_safe(c)) {
-        return Ok(raw.to_owned());
+        out.push_str(raw);
+        return Ok(());
     }
-    let mut out = Vec::with_capacity(b.len());
+    let mut bytes = Vec::with_capacity(b.len());
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
             let hex = raw
                 .get(i + 1..i + 3)
                 .ok_or((CrnErrorKind::BadPercentEncoding, i))?;
-            let v =
-                u8::from_str_radix(hex, 16).map_err(|_| (CrnErrorKind::BadPercentEncoding, i))?;
             if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
                 return Err((CrnErrorKind::BadPercentEncoding, i));
             }
-            out.push(v);
+            let v =
+                u8::from_str_radix(hex, 16).map_err(|_| (CrnErrorKind::BadPercentEncoding, i))?;
+            bytes.push(v);
             i += 3;
         } else if is_safe(c) {
-            out.push(c);
+            bytes.push(c);
             i += 1;
         } else {
             let ch = raw
@@ -375,32 +389,44 @@ fn decode_value(raw: &str) -> Result<String, (CrnErrorKind, usize)> {
             return Err((CrnErrorKind::MustEscape(ch), i));
         }
     }
-    String::from_utf8(out).map_err(|_| (CrnErrorKind::BadPercentEncoding, 0))
+    let decoded = String::from_utf8(bytes).map_err(|_| (CrnErrorKind::BadPercentEncoding, 0))?;
+    out.push_str(&decoded);
+    Ok(())
 }
 
-fn encode_value(v: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Percent-encode `v` onto `out`.
+fn encode_into(v: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &c in v.as_bytes() {
         if is_safe(c) {
-            fmt::Write::write_char(f, char::from(c))?;
+            out.push(char::from(c));
         } else {
-            write!(f, "%{c:02X}")?;
+            out.push('%');
+            out.push(char::from(
+                HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'),
+            ));
+            out.push(char::from(
+                HEX.get(usize::from(c & 0xf)).copied().unwrap_or(b'0'),
+            ));
         }
     }
-    Ok(())
 }
 
 impl fmt::Display for Crn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "crn://{}/", self.authority)?;
-        for (i, s) in self.segments.iter().enumerate() {
+        let mut b = String::with_capacity(self.buf.len() + 32);
+        b.push_str("crn://");
+        b.push_str(self.authority());
+        b.push('/');
+        for (i, s) in self.segments().enumerate() {
             if i > 0 {
-                f.write_str("/")?;
+                b.push('/');
             }
-            f.write_str(&s.key)?;
-            f.write_str("=")?;
-            encode_value(&s.value, f)?;
+            b.push_str(s.key);
+            b.push('=');
+            encode_into(s.value, &mut b);
         }
-        Ok(())
+        f.write_str(&b)
     }
 }
 
@@ -416,9 +442,9 @@ impl FromStr for Crn {
 /// it, and siblings sort by kind and then id.
 impl Ord for Crn {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.authority
-            .cmp(&other.authority)
-            .then_with(|| self.segments.cmp(&other.segments))
+        self.authority()
+            .cmp(other.authority())
+            .then_with(|| self.segments().cmp(other.segments()))
     }
 }
 
@@ -443,6 +469,7 @@ mod tests {
         );
         assert_eq!(c.environment(), Some("env-abc123"));
         assert_eq!(c.leaf().unwrap().key, "connector");
+        assert_eq!(c.depth(), 4);
         assert_eq!(c.to_string(), CONNECTOR);
         for s in [
             "crn://confluent.cloud/",

@@ -383,11 +383,12 @@ impl BlockVerifier<'_> {
                 }
             }
         }
-        for ((f, v), list) in &b.terms {
+        for (f, v, list) in b.term_lists() {
             if terms
-                .remove(&(*f as u8, v.to_string()))
+                .remove(&(f as u8, v.to_owned()))
                 .map(|d| codec::decode_postings(&d))
-                != Some(list.clone())
+                .as_ref()
+                != Some(list)
             {
                 mismatched += 1;
             }

@@ -234,7 +234,7 @@ pub fn extract_with_target(r: &Record, crn: Option<Crn>) -> Fields {
             last.push_str(s);
         });
         t.push(Field::Resource, Some(&last));
-        t.push(Field::ResourceId, crn.leaf().map(|l| l.value.as_str()));
+        t.push(Field::ResourceId, crn.leaf().map(|l| l.value));
     }
     for c in resources.into_iter().flatten() {
         if let Some(res) = &c.resource {

@@ -175,15 +175,11 @@ pub fn seal(
         }
     }
     {
-        let mut keys: Vec<_> = b.terms.keys().collect();
-        keys.sort_unstable();
         let mut st = tx.prepare(
             "INSERT INTO block_terms(field, value, block, data) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for k in keys {
-            if let Some(list) = b.terms.get(k) {
-                st.execute(params![k.0 as u8, &*k.1, id, codec::encode_postings(list)])?;
-            }
+        for (f, v, list) in b.term_lists() {
+            st.execute(params![f as u8, v, id, codec::encode_postings(list)])?;
         }
     }
     {

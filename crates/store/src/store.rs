@@ -111,10 +111,14 @@ pub(crate) struct Shared {
     read_only: bool,
 }
 
+/// The outcomes, and the items handed back so the caller's thread frees
+/// what it allocated (cross-thread frees are slow in most allocators).
+type Reply = Result<(Vec<Outcome>, Vec<Prepared>), StoreError>;
+
 enum Cmd {
     Append {
         items: Vec<Prepared>,
-        reply: SyncSender<Result<Vec<Outcome>, StoreError>>,
+        reply: SyncSender<Reply>,
     },
 }
 
@@ -386,7 +390,9 @@ impl Store {
         let (reply, wait) = mpsc::sync_channel(1);
         tx.send(Cmd::Append { items, reply })
             .map_err(|_| self.unavailable())?;
-        wait.recv().map_err(|_| self.unavailable())?
+        let (outcomes, items) = wait.recv().map_err(|_| self.unavailable())??;
+        drop(items);
+        Ok(outcomes)
     }
 
     fn unavailable(&self) -> StoreError {
@@ -756,10 +762,12 @@ impl Writer {
         if let Some(obs) = self.shared.observer.read().ok().and_then(|o| o.clone()) {
             obs(started.elapsed(), pending.len());
         }
-        for (Cmd::Append { reply, .. }, out) in cmds.into_iter().zip(outcomes) {
+        drop(pending);
+        drop(in_commit);
+        for (Cmd::Append { reply, items }, out) in cmds.into_iter().zip(outcomes) {
             let msg = match &error {
                 Some(e) => Err(StoreError::Unavailable(e.clone())),
-                None => Ok(out),
+                None => Ok((out, items)),
             };
             let _ = reply.send(msg);
         }

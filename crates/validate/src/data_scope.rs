@@ -125,7 +125,6 @@ fn check_claim(
             if c.leaf() == t.leaf() && c != *t {
                 let diff = c
                     .segments()
-                    .iter()
                     .zip(t.segments())
                     .find(|(a, b)| a != b)
                     .map(|(a, b)| {

@@ -37,7 +37,7 @@ fn describe_difference(a_name: &str, a: &Crn, b_name: &str, b: &Crn) -> String {
             b.authority()
         );
     }
-    for (sa, sb) in a.segments().iter().zip(b.segments()) {
+    for (sa, sb) in a.segments().zip(b.segments()) {
         if sa.key != sb.key {
             return format!(
                 "{a_name} has {}={} where {b_name} has {}={}",
@@ -51,7 +51,7 @@ fn describe_difference(a_name: &str, a: &Crn, b_name: &str, b: &Crn) -> String {
             );
         }
     }
-    if a.segments().len() < b.segments().len() {
+    if a.depth() < b.depth() {
         format!("{a_name} names the scope {a}, {b_name} names {b} inside it")
     } else {
         format!("{b_name} names the scope {b}, {a_name} names {a} inside it")
@@ -262,9 +262,9 @@ fn check_id_shapes(
             });
         }
     }
-    for seg in resource.map(Crn::segments).unwrap_or_default() {
-        if let Some(t) = catalog.resource_type_for_crn_key(&seg.key) {
-            consider(&t.name, &seg.value, rn_path);
+    for seg in resource.into_iter().flat_map(Crn::segments) {
+        if let Some(t) = catalog.resource_type_for_crn_key(seg.key) {
+            consider(&t.name, seg.value, rn_path);
         }
     }
     for (ty, id, shape, path) in found {

@@ -95,10 +95,9 @@ pub fn run(args: Args) -> Result<Outcome> {
                     resource: c.leaf().map(|l| format!("{}={}", l.key, l.value)),
                     segments: c
                         .segments()
-                        .iter()
                         .map(|s| Seg {
-                            key: &s.key,
-                            value: &s.value,
+                            key: s.key,
+                            value: s.value,
                         })
                         .collect(),
                 })

@@ -27,8 +27,9 @@ pub struct Block {
     pub dense: Vec<Vec<u32>>,
     /// `(field, value id)` -> block-relative offsets, ascending (dictionary fields).
     pub postings: HashMap<(Field, u32), Vec<u16>>,
-    /// `(field, value)` -> block-relative offsets, ascending (term fields).
-    pub terms: HashMap<(Field, Box<str>), Vec<u16>>,
+    /// field -> value -> block-relative offsets, ascending (term fields).
+    /// Keyed so a lookup by `&str` hashes once and allocates only for a new value.
+    pub terms: HashMap<Field, hashbrown::HashMap<String, Vec<u16>, rustc_hash::FxBuildHasher>>,
     /// The first client IP of each record as a 128-bit number, 0 when none.
     pub ips: Vec<u128>,
     /// Smallest and largest `time` present.
@@ -113,7 +114,7 @@ impl Block {
                     }
                     continue;
                 }
-                FieldKind::Term => self.terms.entry((f, v.into())).or_default(),
+                FieldKind::Term => self.terms.entry(f).or_default().entry_ref(v).or_default(),
                 FieldKind::Dictionary => {
                     let id = dict.intern(f, v);
                     if let Some(i) = DENSE.iter().position(|d| *d == f) {
@@ -137,6 +138,17 @@ impl Block {
     pub fn position(&self, offset: u64) -> Option<u32> {
         let rel = usize::try_from(offset.checked_sub(self.first_offset)?).ok()?;
         self.positions.get(rel).copied()
+    }
+
+    /// Every term `(field, value, postings)`, in a stable order.
+    pub fn term_lists(&self) -> Vec<(Field, &str, &Vec<u16>)> {
+        let mut v: Vec<(Field, &str, &Vec<u16>)> = self
+            .terms
+            .iter()
+            .flat_map(|(f, m)| m.iter().map(move |(k, l)| (*f, &**k, l)))
+            .collect();
+        v.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        v
     }
 
     /// Offsets in this block whose id hash is `h`.
