@@ -59,7 +59,7 @@ fn flags_beat_environment_beat_the_config_file() {
         let url = format!("http://127.0.0.1:{expect}");
         wait_ready(&url);
         // The file's other settings still apply.
-        let body = format!("[{}]", vec!["{}"; 8].join(","));
+        let body = format!("[{}]", ["{}"; 8].join(","));
         let (s, b) = common::server::post(
             &format!("{url}/v1/events:batch"),
             "application/cloudevents-batch+json",
