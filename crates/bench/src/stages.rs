@@ -54,7 +54,27 @@ pub fn run(args: Args) -> Result<()> {
             })
             .sum::<usize>()
     });
+    let (t_words, _) = time(|| {
+        recs.iter()
+            .map(|r| {
+                auditlog_model::words::json_word_hashes(std::str::from_utf8(r).unwrap_or("")).len()
+            })
+            .sum::<usize>()
+    });
+    let (t_scan, words) = time(|| {
+        let mut n = 0usize;
+        for r in &recs {
+            auditlog_model::words::json_words(std::str::from_utf8(r).unwrap_or(""), |_| n += 1);
+        }
+        n
+    });
     let us = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n;
+    println!(
+        "  words: scan only {:.2} µs ({:.0} words/record), scan+hash+dedup {:.2} µs",
+        us(t_scan),
+        words as f64 / n,
+        us(t_words)
+    );
     println!(
         "per record, one thread, {} generated records:",
         args.records

@@ -15,11 +15,13 @@
 )]
 
 pub mod crn;
+pub mod fields;
 pub mod json;
 pub mod path;
 pub mod record;
 pub mod suggest;
 pub mod time;
+pub mod words;
 
 pub use crn::{Crn, CrnError, CrnErrorKind};
 pub use json::{Json, Object};

@@ -11,10 +11,10 @@ use crate::block::codec;
 use crate::block::Block;
 use crate::dict::Dict;
 use crate::error::{io, StoreError};
-use crate::fields::{extract, id_hash, Fields};
 use crate::log::frame::{decode_frame, decode_header, FrameError, HEADER_LEN};
 use crate::log::list_segments;
 use crate::meta::{self, BlockMeta};
+use auditlog_model::fields::{extract, id_hash, Fields};
 
 /// One thing wrong with the data directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +238,13 @@ impl BlockVerifier<'_> {
             return;
         }
         let (fields, h) = match auditlog_model::Record::parse(payload) {
-            Ok(r) => (extract(&r), r.id.as_deref().map_or(0, id_hash)),
+            Ok(r) => {
+                let mut f = extract(&r);
+                f.tokens = auditlog_model::words::json_word_hashes(
+                    std::str::from_utf8(payload).unwrap_or(""),
+                );
+                (f, r.id.as_deref().map_or(0, id_hash))
+            }
             Err(_) => (Fields::default(), 0),
         };
         // Values unknown to the stored dictionary are interned here with new
@@ -394,8 +400,32 @@ impl BlockVerifier<'_> {
             }
         }
         mismatched += terms.len();
+        for p in 0..crate::block::words::PARTS {
+            let stored: Option<Vec<u8>> = conn
+                .query_row(
+                    "SELECT data FROM block_words WHERE part = ?1 AND block = ?2",
+                    [p as i64, m.id],
+                    |r| r.get(0),
+                )
+                .ok();
+            if stored.as_deref() != Some(&b.words.row(p)[..]) {
+                mismatched += 1;
+            }
+        }
+        for (i, counts) in b.counts().iter().enumerate() {
+            if meta::counts(conn, m.id, codec::COL_DENSE + i as i64)
+                .ok()
+                .as_ref()
+                != Some(counts)
+            {
+                mismatched += 1;
+            }
+        }
         if mismatched > 0 {
-            self.problem(m, format!("{mismatched} posting lists differ from the log"));
+            self.problem(
+                m,
+                format!("{mismatched} posting lists or rollups differ from the log"),
+            );
         }
         let mut ids_missing = 0;
         for (i, h) in b.id_hashes.iter().enumerate() {

@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::fields::Field;
+use auditlog_model::fields::Field;
 
 const FIELDS: usize = 17;
 

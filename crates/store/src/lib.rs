@@ -16,13 +16,14 @@ mod bloom;
 mod check;
 pub mod dict;
 mod error;
-pub mod fields;
 mod lock;
 pub mod log;
 pub mod meta;
+pub mod prepared;
 mod store;
 
+pub use auditlog_model::fields::{extract, extract_with_target, id_hash, Field, FieldKind, Fields};
 pub use check::{check, CheckReport, Problem};
 pub use error::StoreError;
-pub use fields::{extract, extract_with_target, id_hash, ConflictPolicy, Field, Fields, Prepared};
+pub use prepared::{ConflictPolicy, Prepared};
 pub use store::{CommitObserver, Options, Outcome, Stats, Store, FORMAT};

@@ -8,10 +8,10 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use crate::block::codec::{self, COL_DENSE, COL_ID_HASHES, COL_POSITIONS, COL_TIMES};
 use crate::block::Block;
 use crate::dict::Dict;
-use crate::fields::Field;
+use auditlog_model::fields::Field;
 
 /// Schema version, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,6 +29,8 @@ CREATE TABLE block_columns(block INTEGER NOT NULL, col INTEGER NOT NULL, data BL
 CREATE TABLE block_postings(field INTEGER NOT NULL, value INTEGER NOT NULL, block INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(field, value, block)) WITHOUT ROWID;
 CREATE TABLE block_terms(field INTEGER NOT NULL, value TEXT NOT NULL, block INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(field, value, block)) WITHOUT ROWID;
 CREATE TABLE ids(hash INTEGER NOT NULL, offset INTEGER NOT NULL, PRIMARY KEY(hash, offset)) WITHOUT ROWID;
+CREATE TABLE block_words(part INTEGER NOT NULL, block INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(part, block)) WITHOUT ROWID;
+CREATE TABLE block_counts(block INTEGER NOT NULL, col INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(block, col)) WITHOUT ROWID;
 ";
 
 /// Index database failures.
@@ -74,7 +76,23 @@ pub fn open_rw(path: &std::path::Path) -> Result<Connection, MetaError> {
     // transaction lost at power failure is rebuilt from the log on open.
     c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA busy_timeout=5000;")?;
     let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if v == 0 {
+    if v > 0 && v < SCHEMA_VERSION {
+        // Everything here is derived from the log, so an older index is
+        // dropped and the store's recovery re-indexes the whole log.
+        tracing::info!(
+            from = v,
+            to = SCHEMA_VERSION,
+            "index schema is older; rebuilding the index from the log"
+        );
+        let tables: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for t in tables {
+            c.execute_batch(&format!("DROP TABLE \"{t}\""))?;
+        }
+    }
+    if v < SCHEMA_VERSION {
         c.execute_batch(SCHEMA)?;
         c.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))?;
     } else if v > SCHEMA_VERSION {
@@ -183,6 +201,22 @@ pub fn seal(
         }
     }
     {
+        let mut st =
+            tx.prepare("INSERT INTO block_words(part, block, data) VALUES (?1, ?2, ?3)")?;
+        for p in 0..crate::block::words::PARTS {
+            st.execute(params![p as i64, id, b.words.row(p)])?;
+        }
+        let mut st =
+            tx.prepare("INSERT INTO block_counts(block, col, data) VALUES (?1, ?2, ?3)")?;
+        for (i, counts) in b.counts().iter().enumerate() {
+            st.execute(params![
+                id,
+                COL_DENSE + i as i64,
+                codec::encode_counts(counts)
+            ])?;
+        }
+    }
+    {
         let mut pairs: Vec<(u64, u64)> = b
             .id_hashes
             .iter()
@@ -243,6 +277,44 @@ pub fn term_blocks(
         "SELECT block, data FROM block_terms WHERE field = ?1 AND value = ?2 ORDER BY block",
     )?;
     let rows = st.query_map(params![field as u8, value], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every sealed block's word-filter row for the partition of word hash `h`,
+/// as (block, row); see [`crate::block::words::row_groups_with`].
+pub fn word_rows(c: &Connection, h: u64) -> Result<Vec<(i64, Vec<u8>)>, MetaError> {
+    let mut st =
+        c.prepare_cached("SELECT block, data FROM block_words WHERE part = ?1 ORDER BY block")?;
+    let rows = st.query_map(params![crate::block::words::part(h) as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Per-value counts of dense column `col` in a sealed block.
+pub fn counts(c: &Connection, block: i64, col: i64) -> Result<Vec<(u32, u32)>, MetaError> {
+    let mut st = c.prepare_cached("SELECT data FROM block_counts WHERE block = ?1 AND col = ?2")?;
+    let blob: Option<Vec<u8>> = st.query_row(params![block, col], |r| r.get(0)).optional()?;
+    Ok(blob.map(|b| codec::decode_counts(&b)).unwrap_or_default())
+}
+
+/// Postings of every sealed block for `(field, value)`, as (block, blob).
+pub fn postings_blocks(
+    c: &Connection,
+    field: Field,
+    value: u32,
+) -> Result<Vec<(i64, Vec<u8>)>, MetaError> {
+    let mut st = c.prepare_cached(
+        "SELECT block, data FROM block_postings WHERE field = ?1 AND value = ?2 ORDER BY block",
+    )?;
+    let rows = st.query_map(params![field as u8, value], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Distinct values of a term field across sealed blocks.
+pub fn term_values(c: &Connection, field: Field) -> Result<Vec<String>, MetaError> {
+    let mut st = c.prepare_cached("SELECT DISTINCT value FROM block_terms WHERE field = ?1")?;
+    let rows = st.query_map(params![field as u8], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

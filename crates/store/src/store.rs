@@ -16,10 +16,11 @@ use crate::block::{codec, Block, BLOCK_RECORDS};
 use crate::bloom::Bloom;
 use crate::dict::Dict;
 use crate::error::{io, StoreError};
-use crate::fields::{extract, id_hash, ConflictPolicy, Prepared};
 use crate::lock::{lock, DirLock};
 use crate::log::{FaultHook, Log, LogOptions, LogReader, Scanned};
 use crate::meta::{self, BlockMeta};
+use crate::prepared::{ConflictPolicy, Prepared};
+use auditlog_model::fields::{extract, id_hash};
 
 /// What `DATA_DIR/FORMAT` says for this version of the on-disk format.
 pub const FORMAT: &str = "auditlog-store 1";
@@ -157,11 +158,14 @@ fn check_format(dir: &Path, create: bool) -> Result<(), StoreError> {
 }
 
 /// Rebuild the index fields of a stored record from its bytes.
-fn fields_of(payload: &[u8]) -> (crate::fields::Fields, u64) {
+fn fields_of(payload: &[u8]) -> (auditlog_model::fields::Fields, u64) {
     match auditlog_model::Record::parse(payload) {
         Ok(r) => {
             let h = r.id.as_deref().map_or(0, id_hash);
-            (extract(&r), h)
+            let mut f = extract(&r);
+            f.tokens =
+                auditlog_model::words::json_word_hashes(std::str::from_utf8(payload).unwrap_or(""));
+            (f, h)
         }
         Err(e) => {
             tracing::warn!(error = %e, "a stored record no longer parses; indexing it without fields");
@@ -193,10 +197,10 @@ impl Store {
             segment_bytes: opts.segment_bytes,
             fault: opts.fault.clone(),
         };
-        let mut pending: Option<(u64, u32, crate::fields::Fields, u64)> = None;
+        let mut pending: Option<(u64, u32, auditlog_model::fields::Fields, u64)> = None;
         // Each record is indexed when the next one is seen, because a record's
         // block entry needs the position where the following frame starts.
-        let flush = |rec: (u64, u32, crate::fields::Fields, u64),
+        let flush = |rec: (u64, u32, auditlog_model::fields::Fields, u64),
                      end: (u64, u64),
                      active: &mut Block,
                      frozen: &mut Vec<Arc<Block>>,
@@ -316,8 +320,8 @@ impl Store {
         let first = resume.map_or(0, |r| r.2);
         let mut frozen = Vec::new();
         let mut active = Block::new(first, resume.map_or((0, 16), |r| (r.0, r.1)));
-        let mut pending: Option<(u64, u32, crate::fields::Fields, u64)> = None;
-        let index = |p: (u64, u32, crate::fields::Fields, u64),
+        let mut pending: Option<(u64, u32, auditlog_model::fields::Fields, u64)> = None;
+        let index = |p: (u64, u32, auditlog_model::fields::Fields, u64),
                      end: (u64, u64),
                      active: &mut Block,
                      frozen: &mut Vec<Arc<Block>>,

@@ -101,9 +101,36 @@ pub fn decode_postings(b: &[u8]) -> Vec<u16> {
     }
 }
 
+/// Encode per-value counts: `(id:u32, count:u32)` pairs ascending by id.
+pub fn encode_counts(v: &[(u32, u32)]) -> Vec<u8> {
+    v.iter()
+        .flat_map(|(a, b)| a.to_le_bytes().into_iter().chain(b.to_le_bytes()))
+        .collect()
+}
+
+/// Decode what [`encode_counts`] wrote.
+pub fn decode_counts(b: &[u8]) -> Vec<(u32, u32)> {
+    b.chunks_exact(8)
+        .map(|c| {
+            (
+                u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_round_trip() {
+        assert_eq!(
+            decode_counts(&encode_counts(&[(1, 10), (3, 2)])),
+            vec![(1, 10), (3, 2)]
+        );
+    }
 
     #[test]
     fn postings_round_trip_in_both_encodings() {
@@ -118,3 +145,4 @@ mod tests {
         assert_eq!(decode_i64s(&encode_i64s(&[i64::MIN, 7])), vec![i64::MIN, 7]);
     }
 }
+

@@ -3,11 +3,12 @@
 //! frozen, then sealed into SQLite as column and posting blobs.
 
 pub mod codec;
+pub mod words;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::dict::Dict;
-use crate::fields::{ip_number, Field, FieldKind, Fields, DENSE};
+use auditlog_model::fields::{ip_number, Field, FieldKind, Fields, DENSE};
 
 /// Records per block. Block-relative offsets fit in a `u16`.
 pub const BLOCK_RECORDS: usize = 1 << 16;
@@ -31,7 +32,10 @@ pub struct Block {
     /// Keyed so a lookup by `&str` hashes once and allocates only for a new value.
     pub terms: HashMap<Field, hashbrown::HashMap<String, Vec<u16>, rustc_hash::FxBuildHasher>>,
     /// The first client IP of each record as a 128-bit number, 0 when none.
+    /// Further addresses of a record are kept as `ClientIp` terms.
     pub ips: Vec<u128>,
+    /// Free-text word filter, per group of records.
+    pub words: words::WordFilter,
     /// Smallest and largest `time` present.
     pub min_time: i64,
     pub max_time: i64,
@@ -54,6 +58,7 @@ impl Block {
             postings: HashMap::default(),
             terms: HashMap::default(),
             ips: Vec::new(),
+            words: words::WordFilter::default(),
             min_time: i64::MAX,
             max_time: i64::MIN,
             end,
@@ -107,12 +112,15 @@ impl Block {
         for (f, v) in fields.terms() {
             let list = match f.kind() {
                 FieldKind::Column => {
-                    if let Some(slot) = self.ips.last_mut() {
-                        if *slot == 0 {
-                            *slot = ip_number(v).unwrap_or(0);
+                    let n = ip_number(v).unwrap_or(0);
+                    match self.ips.last_mut() {
+                        Some(slot) if *slot == 0 && n != 0 => {
+                            *slot = n;
+                            continue;
                         }
+                        // A second address (or one that does not parse) is a term.
+                        _ => self.terms.entry(f).or_default().entry_ref(v).or_default(),
                     }
-                    continue;
                 }
                 FieldKind::Term => self.terms.entry(f).or_default().entry_ref(v).or_default(),
                 FieldKind::Dictionary => {
@@ -131,6 +139,10 @@ impl Block {
                 list.push(rel);
             }
         }
+        for h in &fields.tokens {
+            self.words.add(usize::from(rel), *h);
+        }
+        self.words.cover(usize::from(rel) + 1);
         self.end = frame_end;
     }
 
@@ -149,6 +161,22 @@ impl Block {
             .collect();
         v.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         v
+    }
+
+    /// Per dense column, how many records have each dictionary id (0 = none).
+    pub fn counts(&self) -> Vec<Vec<(u32, u32)>> {
+        self.dense
+            .iter()
+            .map(|col| {
+                let mut m: HashMap<u32, u32> = HashMap::default();
+                for id in col {
+                    *m.entry(*id).or_default() += 1;
+                }
+                let mut v: Vec<(u32, u32)> = m.into_iter().collect();
+                v.sort_unstable();
+                v
+            })
+            .collect()
     }
 
     /// Offsets in this block whose id hash is `h`.

@@ -1,9 +1,12 @@
-//! What the index knows about a record: its time, its (source, id) key, and
-//! `(field, value)` terms for postings and dense columns. Extracted on the
-//! request threads, so the single writer only has to store them.
+//! The queryable fields of a record: its time, `(field, value)` terms and
+//! free-text words. The store indexes exactly these and the filter language
+//! evaluates exactly these, so an index answer and a brute-force answer agree.
 
-use auditlog_model::record::ParsedRecord;
-use auditlog_model::{Crn, Record};
+use crate::crn::Crn;
+use crate::record::Record;
+pub use crate::words::{
+    json_contains_phrase, json_word_hashes, json_words, query_words, word_hash, WordHasher,
+};
 
 /// An indexed field. The numbers are part of the on-disk format (`docs/format.md` §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,6 +143,8 @@ pub struct Fields {
     pub time: Option<i64>,
     text: String,
     terms: Vec<(Field, u32, u32)>,
+    /// Hashes of the record's free-text words ([`word_hash`]), in order.
+    pub tokens: Vec<u64>,
 }
 
 impl Fields {
@@ -207,6 +212,7 @@ pub fn extract_with_target(r: &Record, crn: Option<Crn>) -> Fields {
         time: None,
         text: String::with_capacity(512),
         terms: Vec::with_capacity(24),
+        tokens: Vec::new(),
     };
     t.push(Field::EventType, r.event_type.as_deref());
     t.push(Field::Service, r.service_name());
@@ -255,60 +261,6 @@ pub fn extract_with_target(r: &Record, crn: Option<Crn>) -> Fields {
         .timestamp()
         .and_then(|ts| i64::try_from(ts.unix_nanos).ok());
     t
-}
-
-/// What to do with a record whose (source, id) is already stored with other content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConflictPolicy {
-    /// Refuse it; the caller reports a conflict.
-    Reject,
-    /// Store it too, and report the earlier offset.
-    Store,
-}
-
-/// A record ready for the writer: canonical bytes and index fields.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// The bytes to store and return.
-    pub canonical: Vec<u8>,
-    /// `source`, for idempotency.
-    pub source: Option<String>,
-    /// `id`, for idempotency.
-    pub id: Option<String>,
-    /// Index fields.
-    pub fields: Fields,
-    /// Policy for an id reused with other content.
-    pub on_conflict: ConflictPolicy,
-}
-
-impl Prepared {
-    /// Prepare a parsed record.
-    pub fn new(p: ParsedRecord, on_conflict: ConflictPolicy) -> Prepared {
-        let target = p.record.resource_crn();
-        Prepared::with_target(p, on_conflict, target)
-    }
-
-    /// [`Prepared::new`] with the target CRN already parsed.
-    pub fn with_target(
-        p: ParsedRecord,
-        on_conflict: ConflictPolicy,
-        target: Option<Crn>,
-    ) -> Prepared {
-        let fields = extract_with_target(&p.record, target);
-        let r = p.record;
-        Prepared {
-            canonical: p.canonical,
-            source: r.source,
-            id: r.id,
-            fields,
-            on_conflict,
-        }
-    }
-
-    /// The id hash, when the record has an id.
-    pub fn id_hash(&self) -> Option<u64> {
-        self.id.as_deref().map(id_hash)
-    }
 }
 
 /// The canonical form of a CRN string, for `Field::Resource` and scope lookups.
