@@ -7,7 +7,9 @@ pub mod config;
 mod ingest;
 pub mod metrics;
 pub mod problem;
+mod query;
 mod read;
+mod stream;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -55,7 +57,13 @@ pub enum ServeError {
 /// The router, for a store that is already open.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/v1/events", post(ingest::post_event).get(read::get_by_id))
+        .route(
+            "/v1/events",
+            post(ingest::post_event).get(query::list_events),
+        )
+        .route("/v1/stats", get(query::get_stats))
+        .route("/v1/tail", get(query::tail))
+        .route("/v1/explain", get(query::explain))
         .route("/v1/events:batch", post(ingest::post_batch))
         .route("/v1/events/{offset}", get(read::get_by_offset))
         .route("/healthz", get(|| async { "ok\n" }))

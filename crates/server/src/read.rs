@@ -1,10 +1,14 @@
 //! Reading records back, byte for byte as stored:
 //! `GET /v1/events/{offset}` and `GET /v1/events?id=…[&source=…]`.
 
-use axum::extract::{Path, Query, State};
+struct ListParams {
+    id: Option<String>,
+    source: Option<String>,
+}
+
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
@@ -71,19 +75,15 @@ pub async fn get_by_offset(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListParams {
-    id: Option<String>,
-    source: Option<String>,
-}
-
 /// `GET /v1/events?id=…[&source=…]`: the oldest record with that id (and
 /// source); `X-Auditlog-Matches` says how many there are.
-pub async fn get_by_id(
-    State(state): State<AppState>,
+pub async fn by_id(
+    state: AppState,
     caller: Caller,
-    Query(p): Query<ListParams>,
+    id: Option<String>,
+    source: Option<String>,
 ) -> Result<Response, Problem> {
+    let p = ListParams { id, source };
     let Some(id) = p.id.filter(|i| !i.is_empty()) else {
         return Err(Problem::bad_request("missing-id", "give ?id=ID (and optionally &source=SOURCE), or read one offset with GET /v1/events/{offset}"));
     };

@@ -8,7 +8,7 @@ use auditlog_model::fields::Field;
 const FIELDS: usize = 17;
 
 /// All fields' dictionaries.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Dict {
     ids: Vec<HashMap<Box<str>, u32>>,
     values: Vec<Vec<Box<str>>>,

@@ -25,5 +25,8 @@ mod store;
 pub use auditlog_model::fields::{extract, extract_with_target, id_hash, Field, FieldKind, Fields};
 pub use check::{check, CheckReport, Problem};
 pub use error::StoreError;
+pub use meta::BlockMeta;
 pub use prepared::{ConflictPolicy, Prepared};
-pub use store::{CommitObserver, Options, Outcome, Stats, Store, FORMAT};
+/// The SQLite binding the index database uses, for readers of `meta`.
+pub use rusqlite;
+pub use store::{CommitObserver, Options, Outcome, Snapshot, Stats, Store, FORMAT};

@@ -74,6 +74,21 @@ pub enum Outcome {
     Conflict { offset: u64 },
 }
 
+/// A consistent view of the index for one query: every record below `end`
+/// is in exactly one of the sealed blocks, the frozen blocks, or the active
+/// block (which the caller reads under the index lock, through `active`).
+#[derive(Debug)]
+pub struct Snapshot<T> {
+    /// Records below this offset are committed and covered by the view.
+    pub end: u64,
+    /// Sealed blocks, in offset order.
+    pub sealed: Vec<BlockMeta>,
+    /// Full blocks not yet sealed, in offset order.
+    pub frozen: Vec<Arc<Block>>,
+    /// What the caller computed from the active block.
+    pub active: T,
+}
+
 /// Counters and sizes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -460,6 +475,52 @@ impl Store {
             Some(pos) => Ok(Some(self.shared.reader.read(offset, pos)?)),
             None => Ok(None),
         }
+    }
+
+    /// Take a [`Snapshot`]. `f` sees the active block, the dictionary and
+    /// the snapshot's end while the index lock is held, so it must be quick:
+    /// evaluate a filter over in-memory postings, copy a column.
+    pub fn snapshot<T>(
+        &self,
+        f: impl FnOnce(&Block, &Dict, u64) -> T,
+    ) -> Result<Snapshot<T>, StoreError> {
+        let dict = self
+            .shared
+            .dict
+            .read()
+            .map_err(|_| StoreError::Unavailable("dictionary lock poisoned".into()))?;
+        let st = self
+            .shared
+            .state
+            .read()
+            .map_err(|_| StoreError::Unavailable("index lock poisoned".into()))?;
+        // Read under the lock: the writer indexes a commit before publishing
+        // it, so everything below `end` is in these blocks.
+        let end = self.committed();
+        Ok(Snapshot {
+            end,
+            sealed: st.sealed.clone(),
+            frozen: st.frozen.clone(),
+            active: f(&st.active, &dict, end),
+        })
+    }
+
+    /// Run `f` with a pooled read-only connection to the index database.
+    pub fn with_index_db<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, meta::MetaError>,
+    ) -> Result<T, StoreError> {
+        self.shared.with_reader(|c| Ok(f(c)?))
+    }
+
+    /// Run `f` with the dictionary (read-locked).
+    pub fn with_dict<T>(&self, f: impl FnOnce(&Dict) -> T) -> Result<T, StoreError> {
+        let dict = self
+            .shared
+            .dict
+            .read()
+            .map_err(|_| StoreError::Unavailable("dictionary lock poisoned".into()))?;
+        Ok(f(&dict))
     }
 
     /// Every stored record whose `id` is `id` (and `source`, when given), oldest first.

@@ -145,4 +145,3 @@ mod tests {
         assert_eq!(decode_i64s(&encode_i64s(&[i64::MIN, 7])), vec![i64::MIN, 7]);
     }
 }
-

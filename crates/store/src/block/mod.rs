@@ -36,7 +36,7 @@ pub struct Block {
     pub ips: Vec<u128>,
     /// Free-text word filter, per group of records.
     pub words: words::WordFilter,
-    /// Smallest and largest `time` present.
+    /// Smallest and largest `time`; `min_time` is [`NO_TIME`] when some record has none.
     pub min_time: i64,
     pub max_time: i64,
     /// Where the frame after this block's last record starts: (segment base, byte).
@@ -100,10 +100,10 @@ impl Block {
         self.positions.push(pos);
         let t = fields.time.unwrap_or(NO_TIME);
         self.times.push(t);
-        if t != NO_TIME {
-            self.min_time = self.min_time.min(t);
-            self.max_time = self.max_time.max(t);
-        }
+        // A record without a time pulls `min_time` down to NO_TIME, so a
+        // zone map can tell "every record has a time within the bounds".
+        self.min_time = self.min_time.min(t);
+        self.max_time = self.max_time.max(t);
         self.id_hashes.push(id_hash);
         for col in &mut self.dense {
             col.push(0);
