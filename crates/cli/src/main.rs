@@ -52,6 +52,14 @@ enum Command {
     Check(cmd::check::Args),
     /// Write a deterministic workload of realistic records as NDJSON.
     Generate(cmd::generate::Args),
+    /// Find records with a filter: table, JSON, NDJSON or CSV.
+    Query(cmd::query::QueryArgs),
+    /// Print the newest matching records; with -f, follow new ones live.
+    Tail(cmd::query::TailArgs),
+    /// Count records by a field, with a bar chart, top-N and failure rates.
+    Stats(cmd::stats::Args),
+    /// Show how a filter parses and which index answers it.
+    Explain(cmd::explain::Args),
 }
 
 /// Exit status: 0 success, 1 findings (or a negative answer), 2 usage or I/O error.
@@ -84,6 +92,10 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Import(a) => cmd::import::run(a, cli.catalog.as_deref()),
         Command::Check(a) => cmd::check::run(a),
         Command::Generate(a) => cmd::generate::run(a, &catalog),
+        Command::Query(a) => cmd::query::run_query(a),
+        Command::Tail(a) => cmd::query::run_tail(a),
+        Command::Stats(a) => cmd::stats::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Format {
 pub struct Table {
     pub headers: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// Rows to print in red on a terminal (failures), by index.
+    pub highlight: Vec<bool>,
 }
 
 impl Table {
@@ -28,6 +30,7 @@ impl Table {
         Table {
             headers: headers.to_vec(),
             rows: Vec::new(),
+            highlight: Vec::new(),
         }
     }
 
@@ -79,8 +82,12 @@ impl Table {
         };
         let head: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
         writeln!(out, "{}", style.bold(&line(&head)))?;
-        for row in &cells {
-            writeln!(out, "{}", line(row))?;
+        for (i, row) in cells.iter().enumerate() {
+            if self.highlight.get(i).copied().unwrap_or(false) {
+                writeln!(out, "{}", style.red(&line(row)))?;
+            } else {
+                writeln!(out, "{}", line(row))?;
+            }
         }
         Ok(())
     }
@@ -136,6 +143,11 @@ impl Style {
         Style {
             on: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
+    }
+
+    /// Whether styling is on (the stream is a terminal).
+    pub fn is_on(&self) -> bool {
+        self.on
     }
 
     fn paint(&self, code: &str, s: &str) -> String {

@@ -398,6 +398,8 @@ impl Parser {
         let two = (self.at(i), self.at(i + 1));
         match two {
             (Some('!'), Some('=')) => return Some((Op::Ne, 2)),
+            // `==` is what programmers type; it means `=`.
+            (Some('='), Some('=')) => return Some((Op::Eq, 2)),
             (Some('>'), Some('=')) => return Some((Op::Ge, 2)),
             (Some('<'), Some('=')) => return Some((Op::Le, 2)),
             (Some('>'), _) => return Some((Op::Gt, 1)),
