@@ -5,6 +5,7 @@
 
 mod ingest;
 mod parse;
+mod query;
 mod sqlite_indexes;
 mod stages;
 mod stats;
@@ -32,6 +33,8 @@ enum Bench {
     SqliteIndexes(sqlite_indexes::Args),
     /// Per-stage CPU cost of ingest on generated records.
     Stages(stages::Args),
+    /// Query latency at 10M records vs DuckDB (NDJSON, Parquet) and jq.
+    Query(query::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +43,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Ingest(a) => ingest::run(a),
         Bench::SqliteIndexes(a) => sqlite_indexes::run(a),
         Bench::Stages(a) => stages::run(a),
+        Bench::Query(a) => query::run(a),
     }
 }

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use auditlog_gen::{Config, Generator};
-use common::server::{agent, get, json, post, Server};
+use common::server::{get, json, post, Server};
 
 fn records(seed: u64, n: usize) -> Vec<Vec<u8>> {
     Generator::new(Config {
@@ -316,31 +316,41 @@ fn pages_are_stable_under_ingest_and_match_export_and_stats() {
     );
 }
 
-/// Read SSE events `(id, data)` until `stop` says so or the stream ends.
+/// Read SSE events `(id, data)` until `stop` says so, the stream ends, or
+/// three seconds pass (the stream stays open after the last record). An
+/// event counts only once its terminating blank line has arrived, so a
+/// connection cut mid-event delivers nothing partial.
 fn read_events(
     url: &str,
     last_id: Option<u64>,
     mut stop: impl FnMut(u64, &str) -> bool,
 ) -> Option<u64> {
-    // The stream stays open after the last record, so readers stop on their own.
-    let mut req = agent().get(url);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(3)))
+        .build()
+        .into();
+    let mut req = agent.get(url);
     if let Some(l) = last_id {
         req = req.header("Last-Event-ID", l.to_string());
     }
     let mut r = req.call().unwrap();
     assert_eq!(r.status(), 200);
     let reader = BufReader::new(r.body_mut().as_reader());
-    let mut id = None;
+    let (mut id, mut data) = (None, None::<String>);
     let mut last = last_id;
     for line in reader.lines() {
         let Ok(line) = line else { break };
         if let Some(v) = line.strip_prefix("id: ") {
             id = v.parse::<u64>().ok();
         } else if let Some(d) = line.strip_prefix("data: ") {
-            let off = id.take().expect("data without id");
-            last = Some(off);
-            if stop(off, d) {
-                return last;
+            data = Some(d.to_owned());
+        } else if line.is_empty() {
+            if let (Some(off), Some(d)) = (id.take(), data.take()) {
+                last = Some(off);
+                if stop(off, &d) {
+                    return last;
+                }
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use auditlog_filter::{Filter, Subject};
+use auditlog_filter::{Expr, Filter, Leaf, Subject};
 use auditlog_model::fields::extract;
 use auditlog_store::block::Block;
 use auditlog_store::dict::Dict;
@@ -349,7 +349,41 @@ pub fn verify(store: &Store, filter: &Filter, offset: u64) -> Result<bool, Query
     let Some(bytes) = store.get(offset)? else {
         return Ok(false);
     };
+    if !required_words_present(&filter.expr, &bytes) {
+        return Ok(false);
+    }
     Ok(matches_bytes(filter, &bytes))
+}
+
+/// A cheap necessary condition: every ASCII word of a free-text test the
+/// filter requires (at the top, or under a top-level AND) occurs in the
+/// bytes, ignoring ASCII case. Stored bytes are canonical JSON, which
+/// escapes only control characters, so a record containing the word
+/// contains it literally. Most candidates from word filters fail here
+/// without being parsed.
+fn required_words_present(e: &Expr, bytes: &[u8]) -> bool {
+    fn text(e: &Expr) -> &[String] {
+        match e {
+            Expr::Leaf(Leaf::Text { words }) => words,
+            _ => &[],
+        }
+    }
+    let words: Vec<&String> = match e {
+        Expr::And(cs) => cs.iter().flat_map(text).collect(),
+        other => text(other).iter().collect(),
+    };
+    let words: Vec<&str> = words
+        .into_iter()
+        .map(String::as_str)
+        .filter(|w| w.is_ascii())
+        .collect();
+    if words.is_empty() {
+        return true;
+    }
+    let lower = bytes.to_ascii_lowercase();
+    words
+        .iter()
+        .all(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }
 
 /// The filter's verdict on stored bytes; records that no longer parse match

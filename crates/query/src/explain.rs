@@ -91,8 +91,9 @@ fn leaf(l: &Leaf) -> String {
         }
         Leaf::Id { .. } => "id: id-hash column, candidates verified".into(),
         Leaf::Text { words } => format!(
-            "text \"{}\": word Bloom filters per group of 256 records ({} lookup(s) per block), candidates verified against record bytes",
+            "text \"{}\": word Bloom filters per group of {} records ({} lookup(s) per block), candidates verified against record bytes",
             words.join(" "),
+            auditlog_store::block::words::GROUP_RECORDS,
             words.len()
         ),
     }

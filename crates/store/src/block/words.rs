@@ -3,16 +3,18 @@
 //! selects the groups that may contain it; the records of those groups are
 //! then verified against their bytes, so false positives cost time, never
 //! correctness. Sized from measurement: generated records have ~54 distinct
-//! words, ~2,900 per group of 256, ~11 per partition, so 512 bits and four
-//! probes per partition give a false-positive rate near 0.005 %.
+//! words and a group of 64 has ~1,000 (most words repeat), ~4 per partition;
+//! 128 bits and five probes per partition give ~0.03 % false positives per
+//! group and word. Small groups matter more than a lower rate: a rare word
+//! spread over many groups costs a verification of each whole group.
 
 /// Records per group.
-pub const GROUP_RECORDS: usize = 256;
+pub const GROUP_RECORDS: usize = 64;
 /// Partitions per group, chosen by the top byte of the word hash. Sealed
 /// blocks store one row per partition, so a query reads 1/256 of the filter.
 pub const PARTS: usize = 256;
-/// Bytes per partition of one group: one cache line for the writer.
-pub const PART_BYTES: usize = 64;
+/// Bytes per partition of one group.
+pub const PART_BYTES: usize = 16;
 /// Bytes of one group's filter.
 pub const GROUP_BYTES: usize = PARTS * PART_BYTES;
 
@@ -128,12 +130,12 @@ mod tests {
             f.add(i % 700, *h);
         }
         f.cover(1000);
-        assert_eq!(f.groups(), 4);
+        assert_eq!(f.groups(), 16);
         for (i, h) in hashes.iter().enumerate() {
             let g = (i % 700) / GROUP_RECORDS;
             assert!(f.groups_with(*h).contains(&g));
             assert!(row_groups_with(&f.row(part(*h)), *h).contains(&g));
         }
-        assert!(f.groups_with(12345).len() < 4);
+        assert!(f.groups_with(12345).len() < 16);
     }
 }
