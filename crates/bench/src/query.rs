@@ -36,6 +36,12 @@ pub struct Args {
     /// Skip the baselines (our engine only).
     #[arg(long)]
     no_baselines: bool,
+    /// Organizations (tenants) in the generated estate. The generator gives
+    /// each one 18 principals and a few environments, so at 10M records the
+    /// default of 200 makes a principal or an environment a realistic
+    /// slice (~3k records), not 1/90th of the log.
+    #[arg(long, default_value_t = 200)]
+    orgs: usize,
     /// Where to keep the generated data (default: $CARGO_TARGET_DIR/bench-data).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -51,7 +57,7 @@ fn data_root(args: &Args) -> PathBuf {
 }
 
 /// Build (once) the store and the NDJSON file of its exact stored bytes.
-fn build(dir: &Path, ndjson: &Path, n: usize) -> Result<()> {
+fn build(dir: &Path, ndjson: &Path, n: usize, orgs: usize) -> Result<()> {
     if ndjson.exists() && dir.join("FORMAT").exists() {
         let s = Store::open_read_only(dir)?;
         if s.committed() == n as u64 {
@@ -68,6 +74,7 @@ fn build(dir: &Path, ndjson: &Path, n: usize) -> Result<()> {
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
     let mut gen = Generator::new(Config {
         seed: 3,
+        organizations: orgs,
         ..Config::default()
     });
     let started = Instant::now();
@@ -183,7 +190,7 @@ fn questions(p: &Value) -> Result<Vec<(&'static str, &'static str, Ask)>> {
         ),
         (
             "q2",
-            "CRN scope (one parent resource)",
+            "CRN scope: one Kafka cluster",
             Ask::List(f(format!("crn within {}", s("scope")))?),
         ),
         (
@@ -202,7 +209,7 @@ fn questions(p: &Value) -> Result<Vec<(&'static str, &'static str, Ask)>> {
         ),
         (
             "q5",
-            "free text (a resource id)",
+            "free text: a connector id",
             Ask::List(f(format!("\"{}\"", s("text")))?),
         ),
         (
@@ -295,12 +302,13 @@ fn pct(xs: &mut [Duration], p: f64) -> f64 {
 pub fn run(args: Args) -> Result<()> {
     let root = data_root(&args);
     std::fs::create_dir_all(&root)?;
-    let dir = root.join(format!("query-store-{}", args.records));
-    let ndjson = root.join(format!("query-{}.ndjson", args.records));
-    build(&dir, &ndjson, args.records)?;
+    let tag = format!("{}-orgs{}", args.records, args.orgs);
+    let dir = root.join(format!("query-store-{tag}"));
+    let ndjson = root.join(format!("query-{tag}.ndjson"));
+    build(&dir, &ndjson, args.records, args.orgs)?;
     let store = Store::open_read_only(&dir)?;
     let p = params(&store, args.records)?;
-    let params_path = root.join(format!("query-{}-params.json", args.records));
+    let params_path = root.join(format!("query-{tag}-params.json"));
     std::fs::write(&params_path, serde_json::to_vec_pretty(&p)?)?;
     eprintln!("parameters: {p}");
     let qs = questions(&p)?;
@@ -326,9 +334,10 @@ pub fn run(args: Args) -> Result<()> {
             json!({"what": what, "p50_ms": p50, "p99_ms": p99, "answer": first}),
         );
     }
-    let mut report = json!({"records": args.records, "ours": ours, "params": p});
+    let mut report =
+        json!({"records": args.records, "organizations": args.orgs, "ours": ours, "params": p});
     if !args.no_baselines {
-        let parquet = root.join(format!("query-{}.parquet", args.records));
+        let parquet = root.join(format!("query-{tag}.parquet"));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/query_baselines.py");
         eprintln!("running DuckDB and jq baselines (this takes a while at 10M records)");
         let out = Command::new("python3")
@@ -362,7 +371,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         report["baselines"] = base;
     }
-    let out_path = root.join(format!("query-{}-report.json", args.records));
+    let out_path = root.join(format!("query-{tag}-report.json"));
     std::fs::write(&out_path, serde_json::to_vec_pretty(&report)?)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!("report written to {}", out_path.display());

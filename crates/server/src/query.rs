@@ -504,3 +504,83 @@ pub async fn explain(caller: Caller, Query(p): Query<ExplainParams>) -> Result<R
     let f = effective_filter(&caller, p.filter.as_deref(), None, None)?;
     Ok((StatusCode::OK, auditlog_query::explain(&f)).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auditlog_filter::Subject;
+    use auditlog_model::fields::extract;
+
+    fn subject_matches(f: &Filter, path: &str) -> bool {
+        let bytes = std::fs::read(format!(
+            "{}/../../tests/data/seed-examples/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let r = auditlog_model::Record::parse(&bytes).unwrap();
+        let fields = extract(&r);
+        f.matches(&Subject {
+            fields: &fields,
+            id: r.id.as_deref(),
+            canonical: &bytes,
+        })
+    }
+
+    #[test]
+    fn a_tenant_scoped_caller_sees_only_its_organization() {
+        let org = "3bd538c6-caa8-42ec-b60b-00bbf2e749f1";
+        let mine = Caller {
+            id: "k1".into(),
+            scope: Scope::Organization(org.into()),
+        };
+        let other = Caller {
+            id: "k2".into(),
+            scope: Scope::Organization("someone-else".into()),
+        };
+        let file = "connector-05-DeleteConnector-success.json";
+        for (filter, from) in [
+            (None, None),
+            (Some("method = DeleteConnector"), None),
+            (Some("NOT organization = x"), Some("2000-01-01")),
+        ] {
+            assert!(
+                subject_matches(&effective_filter(&mine, filter, from, None).unwrap(), file),
+                "{filter:?}"
+            );
+            // An OR in the caller's filter cannot widen the scope.
+            let widened = filter.map(|f| format!("{f} OR organization = {org}"));
+            assert!(
+                !subject_matches(
+                    &effective_filter(&other, widened.as_deref(), from, None).unwrap(),
+                    file
+                ),
+                "{filter:?}"
+            );
+        }
+        let admin = Caller {
+            id: "root".into(),
+            scope: Scope::All,
+        };
+        assert!(subject_matches(
+            &effective_filter(&admin, None, None, None).unwrap(),
+            file
+        ));
+    }
+
+    #[test]
+    fn bad_parameters_name_the_parameter() {
+        let c = Caller {
+            id: "a".into(),
+            scope: Scope::All,
+        };
+        let e = effective_filter(&c, Some("methd = X"), None, None).unwrap_err();
+        assert_eq!(e.errors[0].path, "filter");
+        assert!(
+            e.errors[0].message.contains("did you mean `method`"),
+            "{}",
+            e.errors[0].message
+        );
+        let e = effective_filter(&c, None, Some("last tuesday"), None).unwrap_err();
+        assert_eq!(e.errors[0].path, "from");
+    }
+}

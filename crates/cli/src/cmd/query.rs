@@ -274,6 +274,17 @@ pub fn run_query(a: QueryArgs) -> Result<Outcome> {
     })
 }
 
+/// Total bytes of the log segments: grows with every commit.
+fn log_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir.join("log"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 fn open(dir: &Path) -> Result<Store> {
     Store::open_read_only(dir).with_context(|| format!("opening data directory {}", dir.display()))
 }
@@ -368,9 +379,17 @@ pub fn run_tail(a: TailArgs) -> Result<Outcome> {
     match &a.source.data_dir {
         Some(dir) => {
             let filter = parse_filter(&a.filter)?;
+            let mut seen_size = None;
             loop {
                 // A read-only store is a snapshot; reopening picks up what
-                // the server has committed since.
+                // the server has committed since. Reopening re-indexes the
+                // unsealed tail, so do it only when the log has grown.
+                let size = log_size(dir);
+                if seen_size == Some(size) {
+                    std::thread::sleep(Duration::from_millis(500));
+                    continue;
+                }
+                seen_size = Some(size);
                 let store = open(dir)?;
                 let mut cursor = None;
                 loop {
@@ -394,7 +413,7 @@ pub fn run_tail(a: TailArgs) -> Result<Outcome> {
                     }
                 }
                 drop(store);
-                std::thread::sleep(Duration::from_secs(1));
+                std::thread::sleep(Duration::from_millis(500));
             }
         }
         None => {
