@@ -134,7 +134,8 @@ fn params(store: &Store, n: usize) -> Result<Value> {
         let b = store.get(o)?.context("missing record")?;
         Ok(Record::parse(&b)?)
     };
-    // A connector record from the middle of the log.
+    // A record from the middle of the log whose target sits at least four
+    // levels deep in an environment and whose principal is a service account.
     let mut o = n as u64 / 2;
     let r = loop {
         let r = rec(o)?;
@@ -190,7 +191,7 @@ fn questions(p: &Value) -> Result<Vec<(&'static str, &'static str, Ask)>> {
         ),
         (
             "q2",
-            "CRN scope: one Kafka cluster",
+            "CRN scope: the parent of one resource",
             Ask::List(f(format!("crn within {}", s("scope")))?),
         ),
         (
@@ -209,7 +210,7 @@ fn questions(p: &Value) -> Result<Vec<(&'static str, &'static str, Ask)>> {
         ),
         (
             "q5",
-            "free text: a connector id",
+            "free text: one resource id",
             Ask::List(f(format!("\"{}\"", s("text")))?),
         ),
         (

@@ -98,7 +98,23 @@ pub fn open_rw(path: &std::path::Path) -> Result<Connection, MetaError> {
     } else if v > SCHEMA_VERSION {
         return Err(MetaError::TooNew { found: v });
     }
+    // A WAL left long by an earlier process slows every reader; start clean.
+    checkpoint(&c, true);
     Ok(c)
+}
+
+/// Move WAL frames into the database file. `truncate` also empties the WAL
+/// (waiting for readers up to the busy timeout). A checkpoint that cannot
+/// finish now is retried by the next one, so failure is only logged.
+pub fn checkpoint(c: &Connection, truncate: bool) {
+    let sql = if truncate {
+        "PRAGMA wal_checkpoint(TRUNCATE)"
+    } else {
+        "PRAGMA wal_checkpoint(PASSIVE)"
+    };
+    if let Err(e) = c.query_row(sql, [], |_| Ok(())) {
+        tracing::warn!(error = %e, "index checkpoint failed; will retry");
+    }
 }
 
 /// Open the index database for reading only.

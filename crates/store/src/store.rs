@@ -22,6 +22,9 @@ use crate::meta::{self, BlockMeta};
 use crate::prepared::{ConflictPolicy, Prepared};
 use auditlog_model::fields::{extract, id_hash};
 
+/// Sealed blocks whose frame positions are kept in memory.
+const POSITIONS_CACHE_BLOCKS: usize = 512;
+
 /// What `DATA_DIR/FORMAT` says for this version of the on-disk format.
 pub const FORMAT: &str = "auditlog-store 1";
 
@@ -653,8 +656,13 @@ impl Shared {
             .unwrap_or_default();
         let p = Arc::new(codec::decode_u32s(&blob));
         if let Ok(mut c) = self.positions_cache.lock() {
-            if c.len() >= 64 {
-                c.clear();
+            // 4 bytes per record: 512 blocks (33M records) cost at most
+            // 128 MB. A query that touches every block then finds them all
+            // here the next time instead of re-reading 256 KB blobs.
+            if c.len() >= POSITIONS_CACHE_BLOCKS {
+                if let Some(k) = c.keys().next().copied() {
+                    c.remove(&k);
+                }
             }
             c.insert(block, p.clone());
         }
@@ -708,6 +716,9 @@ fn sealer_loop(shared: Arc<Shared>, mut conn: Connection, rx: Receiver<Arc<Block
                     ms = started.elapsed().as_millis() as u64,
                     "sealed index block"
                 );
+                // Keep the WAL short: readers pay for every frame in it on
+                // every page they read.
+                meta::checkpoint(&conn, false);
             }
             Err(e) => {
                 // The block stays in memory (frozen) and readable, and so do
@@ -718,6 +729,10 @@ fn sealer_loop(shared: Arc<Shared>, mut conn: Connection, rx: Receiver<Arc<Block
             }
         }
     }
+    // Leave a fully checkpointed database behind: the reader pool's
+    // connections are read-only, so SQLite's own checkpoint-on-close, which
+    // only the last connection runs, would not happen.
+    meta::checkpoint(&conn, true);
 }
 
 struct Writer {
