@@ -215,6 +215,21 @@ fn pages_are_stable_under_ingest_and_match_export_and_stats() {
         assert_eq!(json(&body)["errors"][0]["path"], param, "{q}");
     }
 
+    // Query work shows in /metrics.
+    let (_, m) = get(&format!("{url}/metrics"));
+    let m = String::from_utf8(m).unwrap();
+    let metric = |name: &str| -> u64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .parse()
+            .unwrap()
+    };
+    assert!(metric("auditlog_queries_total") >= 5, "{m}");
+    assert!(metric("auditlog_query_records_total") >= all.len() as u64);
+    assert!(metric("auditlog_query_index_blocks_total") > 0);
+    assert_eq!(metric("auditlog_tails_active"), 0);
+
     // The CLI answers the same, against the server and on the data directory.
     let out = common::run(
         &[

@@ -274,6 +274,7 @@ pub fn run(
                 }
                 Part::Active(e) => match &e.cand {
                     Ok(c) => {
+                        work.blocks += 1;
                         let mut a = Copied { eval: e, dict };
                         let mut c = c.clone();
                         let n = c.sure.len();

@@ -16,6 +16,14 @@ pub enum Rejection {
     Conflict,
 }
 
+/// Count one answered query.
+pub fn observe_query(m: &Metrics, records: usize, work: auditlog_query::Work) {
+    m.queries.fetch_add(1, Ordering::Relaxed);
+    m.query_records.fetch_add(records as u64, Ordering::Relaxed);
+    m.query_blocks.fetch_add(work.blocks, Ordering::Relaxed);
+    m.query_verified.fetch_add(work.verified, Ordering::Relaxed);
+}
+
 impl Rejection {
     const ALL: [Rejection; 5] = [
         Rejection::InvalidJson,
@@ -56,6 +64,16 @@ pub struct Metrics {
     pub http_requests: AtomicU64,
     commit: Mutex<Histogram>,
     pub commit_records: AtomicU64,
+    /// Listings, exports and stats answered.
+    pub queries: AtomicU64,
+    /// Records returned by listings, exports and tails.
+    pub query_records: AtomicU64,
+    /// Index blocks read by queries.
+    pub query_blocks: AtomicU64,
+    /// Candidate records read and checked against a filter.
+    pub query_verified: AtomicU64,
+    /// Live tails currently streaming.
+    pub tails_active: AtomicU64,
 }
 
 impl Metrics {
@@ -116,6 +134,35 @@ impl Metrics {
                 self.rejected(r)
             );
         }
+        counter(
+            &mut o,
+            "auditlog_queries_total",
+            "Listings, exports and stats answered.",
+            self.queries.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut o,
+            "auditlog_query_records_total",
+            "Records returned by listings, exports and tails.",
+            self.query_records.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut o,
+            "auditlog_query_index_blocks_total",
+            "Index blocks read by queries.",
+            self.query_blocks.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut o,
+            "auditlog_query_verified_total",
+            "Candidate records read and checked against a filter (inexact index answers).",
+            self.query_verified.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            o,
+            "# HELP auditlog_tails_active Live tails currently streaming.\n# TYPE auditlog_tails_active gauge\nauditlog_tails_active {}",
+            self.tails_active.load(Ordering::Relaxed)
+        );
         counter(
             &mut o,
             "auditlog_http_requests_total",

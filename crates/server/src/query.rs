@@ -207,6 +207,7 @@ pub async fn list_events(
         .map_err(query_problem)
     })
     .await?;
+    crate::metrics::observe_query(&state.metrics, page.records.len(), page.work);
     let mut body =
         Vec::with_capacity(page.records.iter().map(|r| r.1.len() + 32).sum::<usize>() + 128);
     body.extend_from_slice(b"{\"records\":[");
@@ -242,6 +243,10 @@ fn export(
 ) -> Response {
     let (tx, body) = channel();
     let store = state.store.clone();
+    let metrics = state.metrics.clone();
+    metrics
+        .queries
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tokio::task::spawn_blocking(move || {
         let mut cursor = cursor;
         let mut left = limit.unwrap_or(usize::MAX);
@@ -267,6 +272,15 @@ fn export(
                 push_entry(&mut chunk, *off, bytes);
                 chunk.push(b'\n');
             }
+            // One query for the whole export (counted above); its pages add work.
+            let relaxed = std::sync::atomic::Ordering::Relaxed;
+            metrics
+                .query_records
+                .fetch_add(page.records.len() as u64, relaxed);
+            metrics.query_blocks.fetch_add(page.work.blocks, relaxed);
+            metrics
+                .query_verified
+                .fetch_add(page.work.verified, relaxed);
             left = left.saturating_sub(page.records.len());
             if tx.blocking_send(Bytes::from(chunk)).is_err() {
                 return; // the client went away
@@ -345,6 +359,7 @@ pub async fn get_stats(
         failures,
     };
     let res = blocking(move || stats(&store, &req).map_err(query_problem)).await?;
+    crate::metrics::observe_query(&state.metrics, 0, res.work);
     let groups: Vec<serde_json::Value> = res
         .groups
         .iter()
@@ -418,7 +433,10 @@ pub async fn tail(
     };
     let (tx, body) = channel();
     let store = state.store.clone();
+    let metrics = state.metrics.clone();
     tokio::task::spawn_blocking(move || {
+        // Counted while this thread streams; the guard also covers early returns.
+        let _active = TailGauge::new(&metrics);
         let mut from = start;
         let mut idle = Duration::ZERO;
         let _ = tx.blocking_send(Bytes::from(format!(
@@ -464,6 +482,10 @@ pub async fn tail(
                         return;
                     }
                 };
+                metrics.query_records.fetch_add(
+                    page.records.len() as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 let mut chunk = Vec::new();
                 for (off, bytes) in &page.records {
                     chunk.extend_from_slice(format!("id: {off}\nevent: record\ndata: ").as_bytes());
@@ -491,6 +513,25 @@ pub async fn tail(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(r)
+}
+
+/// Counts a live tail in `auditlog_tails_active` for as long as it lives.
+struct TailGauge<'a>(&'a crate::metrics::Metrics);
+
+impl<'a> TailGauge<'a> {
+    fn new(m: &'a crate::metrics::Metrics) -> TailGauge<'a> {
+        m.tails_active
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        TailGauge(m)
+    }
+}
+
+impl Drop for TailGauge<'_> {
+    fn drop(&mut self) {
+        self.0
+            .tails_active
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Parameters of `GET /v1/explain`.
