@@ -69,6 +69,19 @@ impl Client {
         self.read(&format!("GET {url}"), self.agent.get(&url).call())
     }
 
+    /// GET a path, failing unless the answer is 200.
+    pub fn get_ok(&self, path: &str) -> Result<Reply> {
+        let r = self.get(path)?;
+        if r.status != 200 {
+            anyhow::bail!(
+                "the server refused the query ({}): {}",
+                r.status,
+                r.detail()
+            );
+        }
+        Ok(r)
+    }
+
     /// POST a body.
     pub fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Result<Reply> {
         let url = format!("{}{path}", self.base);

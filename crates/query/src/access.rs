@@ -41,8 +41,20 @@ pub trait Access {
     fn dense(&mut self, i: usize) -> Result<Vec<u32>, MetaError>;
     /// Groups of [`words::GROUP_RECORDS`] records that may hold word hash `h`.
     fn word_groups(&mut self, h: u64) -> Result<Vec<usize>, MetaError>;
-    /// Per-value record counts of dense column `i`, when the whole block is visible.
-    fn counts(&mut self, i: usize) -> Result<Vec<(u32, u32)>, MetaError>;
+    /// Per-value record counts of dense column `i`. Sealed blocks override
+    /// this with the rollup stored at seal time.
+    fn counts(&mut self, i: usize) -> Result<Vec<(u32, u32)>, MetaError> {
+        Ok(count_values(self.dense(i)?))
+    }
+}
+
+/// `(value, records)` pairs of a dense column.
+fn count_values(col: Vec<u32>) -> Vec<(u32, u32)> {
+    let mut m: HashMap<u32, u32> = HashMap::new();
+    for id in col {
+        *m.entry(id).or_default() += 1;
+    }
+    m.into_iter().collect()
 }
 
 fn truncate<T>(mut v: Vec<T>, n: usize) -> Vec<T> {
@@ -125,13 +137,6 @@ impl Access for Memory<'_> {
     }
     fn word_groups(&mut self, h: u64) -> Result<Vec<usize>, MetaError> {
         Ok(self.block.words.groups_with(h))
-    }
-    fn counts(&mut self, i: usize) -> Result<Vec<(u32, u32)>, MetaError> {
-        let mut m: HashMap<u32, u32> = HashMap::new();
-        for id in self.dense(i)? {
-            *m.entry(id).or_default() += 1;
-        }
-        Ok(m.into_iter().collect())
     }
 }
 
@@ -255,11 +260,8 @@ impl Access for Sealed<'_> {
         if self.len as u64 == self.meta.count {
             return meta::counts(self.conn, self.meta.id, codec::COL_DENSE + i as i64);
         }
-        let mut m: HashMap<u32, u32> = HashMap::new();
-        for id in self.dense(i)? {
-            *m.entry(id).or_default() += 1;
-        }
-        Ok(m.into_iter().collect())
+        // Part of the block is past the snapshot: count the visible rows.
+        Ok(count_values(self.dense(i)?))
     }
 }
 

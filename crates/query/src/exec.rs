@@ -202,13 +202,6 @@ impl Access for Copied<'_> {
     fn word_groups(&mut self, _: u64) -> Result<Vec<usize>, MetaError> {
         Ok(Vec::new())
     }
-    fn counts(&mut self, i: usize) -> Result<Vec<(u32, u32)>, MetaError> {
-        let mut m: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
-        for id in self.dense(i)? {
-            *m.entry(id).or_default() += 1;
-        }
-        Ok(m.into_iter().collect())
-    }
 }
 
 enum Part<'s> {

@@ -7,7 +7,7 @@ pub mod config;
 mod ingest;
 pub mod metrics;
 pub mod problem;
-mod query;
+pub mod query;
 mod read;
 mod stream;
 

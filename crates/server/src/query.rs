@@ -16,10 +16,11 @@ use auditlog_filter::{Expr, Filter, Leaf};
 use auditlog_model::fields::Field;
 use auditlog_query::search::with_time_range;
 use auditlog_query::stats::{group_field, parse_interval};
-use auditlog_query::{search, stats, Cursor, Order, SearchRequest, StatsRequest};
+use auditlog_query::{search, stats, Cursor, Order, SearchRequest, StatsRequest, StatsResult};
 
 use crate::auth::{Caller, Scope};
 use crate::problem::{Finding, Problem};
+use crate::read::blocking;
 use crate::stream::channel;
 use crate::AppState;
 
@@ -66,14 +67,6 @@ pub(crate) fn effective_filter(
             })
         }
     })
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
 }
 
 fn query_problem(e: auditlog_query::QueryError) -> Problem {
@@ -360,6 +353,16 @@ pub async fn get_stats(
     };
     let res = blocking(move || stats(&store, &req).map_err(query_problem)).await?;
     crate::metrics::observe_query(&state.metrics, 0, res.work);
+    let body = stats_json(&res, group_by, p.interval.as_deref());
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// The `/v1/stats` answer as JSON; `auditlog stats --data-dir` prints the same.
+pub fn stats_json(
+    res: &StatsResult,
+    group_by: Option<Field>,
+    interval: Option<&str>,
+) -> serde_json::Value {
     let groups: Vec<serde_json::Value> = res
         .groups
         .iter()
@@ -381,16 +384,15 @@ pub async fn get_stats(
         .iter()
         .map(|(t, c)| serde_json::json!({"start": auditlog_model::Timestamp::from_unix_nanos(i128::from(*t)).to_rfc3339_nanos(), "count": c}))
         .collect();
-    let body = serde_json::json!({
+    serde_json::json!({
         "total": res.total,
         "group_by": group_by.map(|f| f.name()),
         "groups": groups,
         "group_count": res.group_count,
-        "interval": p.interval,
+        "interval": interval,
         "histogram": histogram,
         "snapshot_end": res.end,
-    });
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
+    })
 }
 
 /// Parameters of `GET /v1/tail`.

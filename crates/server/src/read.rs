@@ -32,7 +32,8 @@ fn organization_of(bytes: &[u8]) -> Option<String> {
     auditlog_model::Record::parse(bytes).ok()?.organization()
 }
 
-async fn blocking<T: Send + 'static>(
+/// Run blocking store work off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f)

@@ -77,7 +77,8 @@ pub fn parse_filter(src: &str) -> Result<Filter> {
     })
 }
 
-fn time_param(name: &str, v: Option<&str>) -> Result<Option<i64>> {
+/// A `--from`/`--to` value in the filter language's time syntax.
+pub fn time_param(name: &str, v: Option<&str>) -> Result<Option<i64>> {
     v.map(|s| {
         auditlog_filter::parse_time(s)
             .map_err(|m| anyhow::anyhow!("--{name}: {m}; use RFC 3339, a date, now, or -1h style"))
@@ -188,14 +189,7 @@ fn server_pages(
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={}", encode(c)));
         }
-        let r = client.get(&path)?;
-        if r.status != 200 {
-            bail!(
-                "the server refused the query ({}): {}",
-                r.status,
-                r.detail()
-            );
-        }
+        let r = client.get_ok(&path)?;
         let page: ServerPage<'_> =
             serde_json::from_slice(&r.body).context("reading the server's answer")?;
         let end = page.snapshot_end;

@@ -3,14 +3,14 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use auditlog_query::search::with_time_range;
 use auditlog_query::stats::{group_field, parse_interval};
 use auditlog_query::{stats, StatsRequest};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::client::{encode, Client, DEFAULT_SERVER};
-use crate::cmd::query::{parse_filter, Source};
+use crate::cmd::query::{parse_filter, time_param, Source};
 use crate::output::{write_json, Format, Style, Table};
 use crate::Outcome;
 
@@ -46,17 +46,10 @@ pub struct Args {
 fn answer(a: &Args) -> Result<Value> {
     match &a.source.data_dir {
         Some(dir) => {
-            let t = |name: &str, v: &Option<String>| -> Result<Option<i64>> {
-                v.as_deref()
-                    .map(|s| {
-                        auditlog_filter::parse_time(s).map_err(|m| anyhow::anyhow!("--{name}: {m}"))
-                    })
-                    .transpose()
-            };
             let filter = with_time_range(
                 parse_filter(&a.filter)?,
-                t("from", &a.from)?,
-                t("to", &a.to)?,
+                time_param("from", a.from.as_deref())?,
+                time_param("to", a.to.as_deref())?,
             );
             let group_by = a.group_by.as_deref().map(group_field).transpose()?;
             let interval = a.interval.as_deref().map(parse_interval).transpose()?;
@@ -72,21 +65,11 @@ fn answer(a: &Args) -> Result<Value> {
                     failures: a.failures,
                 },
             )?;
-            Ok(json!({
-                "total": r.total,
-                "group_by": group_by.map(|f| f.name()),
-                "groups": r.groups.iter().map(|g| {
-                    let mut v = json!({"key": g.key, "count": g.count});
-                    if let Some(f) = g.failures {
-                        v["failures"] = f.into();
-                        v["failure_rate"] = json!(if g.count == 0 { 0.0 } else { f as f64 / g.count as f64 });
-                    }
-                    v
-                }).collect::<Vec<_>>(),
-                "group_count": r.group_count,
-                "histogram": r.histogram.iter().map(|(t, c)| json!({"start": auditlog_model::Timestamp::from_unix_nanos(i128::from(*t)).to_rfc3339_nanos(), "count": c})).collect::<Vec<_>>(),
-                "snapshot_end": r.end,
-            }))
+            Ok(auditlog_server::query::stats_json(
+                &r,
+                group_by,
+                a.interval.as_deref(),
+            ))
         }
         None => {
             let client = Client::new(a.source.server.as_deref().unwrap_or(DEFAULT_SERVER));
@@ -107,14 +90,7 @@ fn answer(a: &Args) -> Result<Value> {
             if a.failures {
                 path.push_str("&failures=true");
             }
-            let r = client.get(&path)?;
-            if r.status != 200 {
-                bail!(
-                    "the server refused the query ({}): {}",
-                    r.status,
-                    r.detail()
-                );
-            }
+            let r = client.get_ok(&path)?;
             serde_json::from_slice(&r.body).context("reading the server's answer")
         }
     }
