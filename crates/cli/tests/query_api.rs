@@ -372,6 +372,15 @@ fn read_events(
     last
 }
 
+fn agent_get_with_header(url: &str, name: &str, value: &str) -> (u16, Vec<u8>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent.get(url).header(name, value).call().unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
+}
+
 #[test]
 fn tail_resumes_without_gap_or_duplicate_under_concurrent_ingest() {
     let dir = tempfile::tempdir().unwrap();
@@ -423,6 +432,13 @@ fn tail_resumes_without_gap_or_duplicate_under_concurrent_ingest() {
         got, expected,
         "tail after reconnects differs from the matching records (gap or duplicate)"
     );
+
+    // A Last-Event-ID the server could not have sent is a 400 naming it.
+    for bad in ["18446744073709551615", "-1", "abc"] {
+        let r = agent_get_with_header(&format!("{url}/v1/tail"), "Last-Event-ID", bad);
+        assert_eq!(r.0, 400, "{bad}");
+        assert_eq!(json(&r.1)["errors"][0]["path"], "Last-Event-ID", "{bad}");
+    }
 
     // A newly accepted matching record arrives within a second.
     let (tx, rx) = std::sync::mpsc::channel();

@@ -417,13 +417,17 @@ pub async fn tail(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     let start = match (last_id, p.from_offset.as_deref().filter(|s| !s.is_empty())) {
-        (Some(id), _) => id.parse::<u64>().map(|x| x + 1).map_err(|_| {
-            param_problem(
-                "Last-Event-ID",
-                "bad-event-id",
-                format!("`{id}` is not an offset this server sent"),
-            )
-        })?,
+        (Some(id), _) => id
+            .parse::<u64>()
+            .ok()
+            .and_then(|x| x.checked_add(1))
+            .ok_or_else(|| {
+                param_problem(
+                    "Last-Event-ID",
+                    "bad-event-id",
+                    format!("`{id}` is not an offset this server sent"),
+                )
+            })?,
         (None, Some(o)) => o.parse::<u64>().map_err(|_| {
             param_problem(
                 "from_offset",
