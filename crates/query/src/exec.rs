@@ -31,8 +31,7 @@ pub struct BlockMatches<'a> {
     pub sure: Bits,
     pub maybe: Bits,
     pub access: &'a mut dyn Access,
-    store: &'a Store,
-    filter: &'a Filter,
+    verifier: &'a Verifier<'a>,
     work: &'a mut Work,
 }
 
@@ -46,7 +45,7 @@ impl BlockMatches<'_> {
             return Ok(false);
         }
         self.work.verified += 1;
-        verify(self.store, self.filter, self.first + i as u64)
+        self.verifier.check(self.first + i as u64)
     }
 
     /// Sure and maybe positions, to be passed through [`BlockMatches::check`].
@@ -247,6 +246,7 @@ pub fn run(
     if order == Order::Desc {
         parts.reverse();
     }
+    let verifier = Verifier::new(store, filter);
     store.with_index_db(|conn| {
         let mut outcome: Result<(), QueryError> = Ok(());
         for p in &parts {
@@ -255,7 +255,7 @@ pub fn run(
             let step = match p {
                 Part::Sealed(m) => {
                     let mut a = Sealed::new(conn, *m, dict, len);
-                    block(store, &mut a, filter, lo, work, &mut visit)
+                    block(&verifier, &mut a, lo, work, &mut visit)
                 }
                 Part::Memory(b) => {
                     let mut a = Memory {
@@ -263,7 +263,7 @@ pub fn run(
                         dict,
                         len,
                     };
-                    block(store, &mut a, filter, lo, work, &mut visit)
+                    block(&verifier, &mut a, lo, work, &mut visit)
                 }
                 Part::Active(e) => match &e.cand {
                     Ok(c) => {
@@ -274,7 +274,7 @@ pub fn run(
                         let keep = Bits::range(n, 0, len);
                         c.sure.and(&keep);
                         c.maybe.and(&keep);
-                        finish(store, &mut a, filter, lo, c, work, &mut visit)
+                        finish(&verifier, &mut a, lo, c, work, &mut visit)
                     }
                     Err(msg) => Err(QueryError::Index(msg.clone())),
                 },
@@ -294,22 +294,20 @@ pub fn run(
 }
 
 fn block(
-    store: &Store,
+    v: &Verifier<'_>,
     a: &mut dyn Access,
-    filter: &Filter,
     lo: u64,
     work: &mut Work,
     visit: &mut impl FnMut(BlockMatches<'_>) -> Result<Flow, QueryError>,
 ) -> Result<Flow, QueryError> {
     work.blocks += 1;
-    let c = eval(&filter.expr, a)?;
-    finish(store, a, filter, lo, c, work, visit)
+    let c = eval(&v.filter.expr, a)?;
+    finish(v, a, lo, c, work, visit)
 }
 
 fn finish(
-    store: &Store,
+    v: &Verifier<'_>,
     a: &mut dyn Access,
-    filter: &Filter,
     lo: u64,
     c: Candidates,
     work: &mut Work,
@@ -332,52 +330,69 @@ fn finish(
         sure,
         maybe,
         access: a,
-        store,
-        filter,
+        verifier: v,
         work,
     })
 }
 
-/// Check one stored record against the filter (the reference semantics).
-pub fn verify(store: &Store, filter: &Filter, offset: u64) -> Result<bool, QueryError> {
-    let Some(bytes) = store.get(offset)? else {
-        return Ok(false);
-    };
-    if !required_words_present(&filter.expr, &bytes) {
-        return Ok(false);
-    }
-    Ok(matches_bytes(filter, &bytes))
+/// Checks stored records against a filter (the reference semantics), with
+/// what can be worked out once per query worked out once.
+struct Verifier<'a> {
+    store: &'a Store,
+    filter: &'a Filter,
+    /// ASCII words of free-text tests the filter requires (at the top, or
+    /// under a top-level AND).
+    required: Vec<&'a str>,
 }
 
-/// A cheap necessary condition: every ASCII word of a free-text test the
-/// filter requires (at the top, or under a top-level AND) occurs in the
-/// bytes, ignoring ASCII case. Stored bytes are canonical JSON, which
-/// escapes only control characters, so a record containing the word
-/// contains it literally. Most candidates from word filters fail here
-/// without being parsed.
-fn required_words_present(e: &Expr, bytes: &[u8]) -> bool {
-    fn text(e: &Expr) -> &[String] {
-        match e {
-            Expr::Leaf(Leaf::Text { words }) => words,
-            _ => &[],
+impl<'a> Verifier<'a> {
+    fn new(store: &'a Store, filter: &'a Filter) -> Verifier<'a> {
+        fn text(e: &Expr) -> &[String] {
+            match e {
+                Expr::Leaf(Leaf::Text { words }) => words,
+                _ => &[],
+            }
+        }
+        let words: Vec<&String> = match &filter.expr {
+            Expr::And(cs) => cs.iter().flat_map(text).collect(),
+            other => text(other).iter().collect(),
+        };
+        let required = words
+            .into_iter()
+            .map(String::as_str)
+            .filter(|w| w.is_ascii())
+            .collect();
+        Verifier {
+            store,
+            filter,
+            required,
         }
     }
-    let words: Vec<&String> = match e {
-        Expr::And(cs) => cs.iter().flat_map(text).collect(),
-        other => text(other).iter().collect(),
-    };
-    let words: Vec<&str> = words
-        .into_iter()
-        .map(String::as_str)
-        .filter(|w| w.is_ascii())
-        .collect();
-    if words.is_empty() {
-        return true;
+
+    /// Whether the record at `offset` matches.
+    fn check(&self, offset: u64) -> Result<bool, QueryError> {
+        let Some(bytes) = self.store.get(offset)? else {
+            return Ok(false);
+        };
+        if !self.required_words_present(&bytes) {
+            return Ok(false);
+        }
+        Ok(matches_bytes(self.filter, &bytes))
     }
-    let lower = bytes.to_ascii_lowercase();
-    words
-        .iter()
-        .all(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+
+    /// A cheap necessary condition: every required word occurs in the bytes,
+    /// ignoring ASCII case. Stored bytes are canonical JSON, which escapes
+    /// only control characters, so a record containing the word contains it
+    /// literally. Most candidates from word filters fail here unparsed.
+    fn required_words_present(&self, bytes: &[u8]) -> bool {
+        if self.required.is_empty() {
+            return true;
+        }
+        let lower = bytes.to_ascii_lowercase();
+        self.required
+            .iter()
+            .all(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+    }
 }
 
 /// The filter's verdict on stored bytes; records that no longer parse match
