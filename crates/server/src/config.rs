@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use auditlog_redact::{RedactError, RedactionConfig, Redactor};
 use serde::Deserialize;
 
 /// What to do with records that have error-level diagnostics.
@@ -44,6 +45,28 @@ pub struct Config {
     /// Extra catalog entries.
     pub catalog: Option<PathBuf>,
     pub segment_bytes: u64,
+    /// Secrets in `request.data` / `result.data` of ingested records.
+    pub redaction: Redaction,
+}
+
+/// What ingest does about secrets (`[redaction]` in the file).
+#[derive(Debug, Clone, Default)]
+pub struct Redaction {
+    pub on_ingest: OnIngest,
+    pub redactor: Redactor,
+}
+
+/// `on_ingest = "mask" | "reject" | "off"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnIngest {
+    /// Replace secret values, store, and report each path as a warning.
+    #[default]
+    Mask,
+    /// Refuse records holding secret values (422 `secret-in-record`).
+    Reject,
+    /// Store records as sent.
+    Off,
 }
 
 impl Default for Config {
@@ -58,6 +81,7 @@ impl Default for Config {
             max_record_bytes: 1 << 20,
             catalog: None,
             segment_bytes: 128 << 20,
+            redaction: Redaction::default(),
         }
     }
 }
@@ -75,6 +99,11 @@ pub struct FileConfig {
     pub max_record_bytes: Option<usize>,
     pub catalog: Option<PathBuf>,
     pub segment_bytes: Option<u64>,
+    /// `on_ingest` plus the fields of [`RedactionConfig`]. Kept as a table
+    /// and split in [`redaction`], so the redact crate's own type reads (and
+    /// checks) its fields and the two cannot drift apart; serde's `flatten`
+    /// would let unknown keys through silently.
+    pub redaction: Option<toml::Table>,
 }
 
 /// `id_conflicts = "reject" | "store"`.
@@ -113,6 +142,13 @@ pub enum ConfigError {
         path: String,
         source: toml::de::Error,
     },
+    #[error("config file {path}: [redaction] {source}")]
+    RedactionTable {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("config file {path}: [redaction] {source}")]
+    Redaction { path: String, source: RedactError },
 }
 
 impl Config {
@@ -132,6 +168,20 @@ impl Config {
             None => FileConfig::default(),
         };
         let d = Config::default();
+        let path = || file.map(|p| p.display().to_string()).unwrap_or_default();
+        let redaction = match f.redaction {
+            None => d.redaction,
+            Some(t) => redaction(t).map_err(|e| match e {
+                Either::Table(source) => ConfigError::RedactionTable {
+                    path: path(),
+                    source,
+                },
+                Either::Rules(source) => ConfigError::Redaction {
+                    path: path(),
+                    source,
+                },
+            })?,
+        };
         let policy = overrides.validation.or(f.validation).unwrap_or(d.policy);
         let conflicts = overrides.id_conflicts.or(f.id_conflicts);
         Ok(Config {
@@ -158,8 +208,28 @@ impl Config {
                 .unwrap_or(d.max_record_bytes),
             catalog: overrides.catalog.or(f.catalog),
             segment_bytes: f.segment_bytes.unwrap_or(d.segment_bytes),
+            redaction,
         })
     }
+}
+
+enum Either {
+    Table(toml::de::Error),
+    Rules(RedactError),
+}
+
+/// Split the `[redaction]` table into `on_ingest` and the rules, and
+/// validate the rules.
+fn redaction(mut t: toml::Table) -> Result<Redaction, Either> {
+    let on_ingest = match t.remove("on_ingest") {
+        None => OnIngest::default(),
+        Some(v) => v.try_into().map_err(Either::Table)?,
+    };
+    let rules: RedactionConfig = toml::Value::Table(t).try_into().map_err(Either::Table)?;
+    Ok(Redaction {
+        on_ingest,
+        redactor: Redactor::new(&rules).map_err(Either::Rules)?,
+    })
 }
 
 #[cfg(test)]
@@ -191,5 +261,36 @@ mod tests {
         std::fs::write(&p, "adress = 1\n").unwrap();
         let e = Config::resolve(Overrides::default(), Some(&p)).unwrap_err();
         assert!(e.to_string().contains("unknown field `adress`"), "{e}");
+    }
+
+    #[test]
+    fn redaction_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auditlog.toml");
+        let resolve = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            Config::resolve(Overrides::default(), Some(&p)).map_err(|e| e.to_string())
+        };
+        let c = resolve("").unwrap();
+        assert_eq!(c.redaction.on_ingest, OnIngest::Mask);
+        let c = resolve("[redaction]\non_ingest = \"reject\"\ndeny_keys = [\"ssn\"]\n").unwrap();
+        assert_eq!(c.redaction.on_ingest, OnIngest::Reject);
+        let e = resolve("[redaction]\non_ingest = \"drop\"\n").unwrap_err();
+        assert!(
+            e.contains("unknown variant `drop`, expected one of `mask`, `reject`, `off`"),
+            "{e}"
+        );
+        let e = resolve("[redaction]\ndeny_key = [\"ssn\"]\n").unwrap_err();
+        assert!(e.contains("unknown field `deny_key`"), "{e}");
+        let e = resolve("[redaction]\nreplace = \"hmac\"\n").unwrap_err();
+        assert!(
+            e.contains("[redaction] replace = \"hmac\" needs hmac_key"),
+            "{e}"
+        );
+        let e = resolve("[redaction]\ndeny_keys = [\"a[b\"]\n").unwrap_err();
+        assert!(
+            e.contains("deny_keys[0] = \"a[b\" is not a valid key glob"),
+            "{e}"
+        );
     }
 }

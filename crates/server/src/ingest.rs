@@ -18,6 +18,7 @@ use auditlog_store::{ConflictPolicy, Outcome, Prepared};
 use auditlog_validate::{Severity, Validator};
 
 use crate::auth::Caller;
+use crate::config::{OnIngest, Redaction};
 use crate::metrics::Rejection;
 use crate::problem::{Finding, Problem};
 use crate::AppState;
@@ -89,6 +90,22 @@ pub(crate) enum Input {
     Parsed(Result<Json, json::ParseError>),
 }
 
+/// The problem type of a record refused for holding a secret.
+const SECRET_IN_RECORD: &str = "secret-in-record";
+
+/// The warning for one value masked on ingest.
+fn redacted_finding(path: String) -> Finding {
+    Finding {
+        path,
+        code: REDACTED,
+        severity: "warning",
+        message: "secret value replaced on ingest by the server's [redaction] rules; mask it in the client (the auditlog SDK does), or allow the key in [redaction] if it is not secret".into(),
+    }
+}
+
+/// The warning code of a value masked on ingest.
+const REDACTED: &str = "redacted";
+
 /// What became of one submitted record before storage.
 enum Item {
     Ready {
@@ -103,12 +120,50 @@ enum Item {
 
 struct Checker<'a> {
     validator: Validator<'a>,
+    redaction: &'a Redaction,
     strict: bool,
     conflicts: ConflictPolicy,
     max_record: usize,
 }
 
 impl Checker<'_> {
+    /// Apply `[redaction]`: mask secrets and return their paths, or refuse
+    /// the record. A record without secrets costs one walk of its
+    /// `request.data` and `result.data` and no allocation.
+    fn screen(&self, v: &mut Json) -> Result<Vec<String>, Problem> {
+        let r = &self.redaction.redactor;
+        match self.redaction.on_ingest {
+            OnIngest::Off => Ok(Vec::new()),
+            OnIngest::Mask => Ok(r.redact_record(v)),
+            OnIngest::Reject => {
+                let found = r.find_in_record(v);
+                if found.is_empty() {
+                    return Ok(found);
+                }
+                let detail = format!(
+                    "the record holds {} secret value(s), first at {}; mask secrets in the client before sending (the auditlog SDK does), or, if the value is not secret, allow its key or path in the server's [redaction] table",
+                    found.len(),
+                    found.first().map_or("", String::as_str)
+                );
+                let errors = found
+                    .into_iter()
+                    .map(|path| Finding {
+                        path,
+                        code: "secret",
+                        severity: "error",
+                        message:
+                            "a secret value in clear text; audit records must not hold secrets"
+                                .into(),
+                    })
+                    .collect();
+                Err(
+                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, SECRET_IN_RECORD, detail)
+                        .with_errors(errors),
+                )
+            }
+        }
+    }
+
     fn invalid_json(e: &json::ParseError) -> Item {
         let detail = format!(
             "not valid JSON: {} at line {} column {}",
@@ -138,31 +193,38 @@ impl Checker<'_> {
     }
 
     fn check(&self, input: Input) -> Item {
-        let parsed = match input {
+        // The value, and where its canonical bytes already are, if anywhere.
+        let (mut v, canonical) = match input {
             Input::Bytes(b) => match json::parse_noting_canonical(&b) {
                 Err(e) => return Self::invalid_json(&e),
-                Ok((v, _)) if !matches!(v, Json::Object(_)) => return Self::not_a_record(&v),
-                // Reuse the bytes when they are already canonical.
-                Ok((v, Some(r))) => {
-                    let canonical = b.get(r).map(<[u8]>::to_vec).unwrap_or_default();
-                    match auditlog_model::Record::from_json_value(v) {
-                        Ok(record) => auditlog_model::ParsedRecord { record, canonical },
-                        Err(t) => return Self::not_a_record(&Json::String(t.into())),
-                    }
-                }
-                Ok((v, None)) => match from_value(v) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        return Item::Rejected {
-                            problem: Problem::bad_request("not-a-record", e.to_string()),
-                            why: Rejection::NotARecord,
-                        }
-                    }
-                },
+                Ok((v, r)) => (v, r.map(|r| (b, r))),
             },
             Input::Parsed(Err(e)) => return Self::invalid_json(&e),
-            Input::Parsed(Ok(v)) if !matches!(v, Json::Object(_)) => return Self::not_a_record(&v),
-            Input::Parsed(Ok(v)) => match from_value(v) {
+            Input::Parsed(Ok(v)) => (v, None),
+        };
+        if !matches!(v, Json::Object(_)) {
+            return Self::not_a_record(&v);
+        }
+        let redacted = match self.screen(&mut v) {
+            Ok(paths) => paths,
+            Err(problem) => {
+                return Item::Rejected {
+                    problem,
+                    why: Rejection::Secret,
+                }
+            }
+        };
+        // Reuse the bytes when they are already canonical and nothing was
+        // redacted; otherwise write them from the (changed) tree.
+        let reusable = canonical
+            .filter(|_| redacted.is_empty())
+            .and_then(|(b, r)| b.get(r).map(<[u8]>::to_vec));
+        let parsed = match reusable {
+            Some(canonical) => match auditlog_model::Record::from_json_value(v) {
+                Ok(record) => auditlog_model::ParsedRecord { record, canonical },
+                Err(t) => return Self::not_a_record(&Json::String(t.into())),
+            },
+            None => match from_value(v) {
                 Ok(p) => p,
                 Err(e) => {
                     return Item::Rejected {
@@ -210,7 +272,8 @@ impl Checker<'_> {
                 why: Rejection::Validation,
             };
         }
-        let warnings = diags.iter().map(Finding::from).collect();
+        let mut warnings: Vec<Finding> = redacted.into_iter().map(redacted_finding).collect();
+        warnings.extend(diags.iter().map(Finding::from));
         Item::Ready {
             prepared: Prepared::with_target(parsed, self.conflicts, target),
             warnings,
@@ -238,6 +301,10 @@ struct ItemReport {
     errors: Vec<Finding>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<Finding>,
+    /// The problem type for a single-event response, when the status alone
+    /// does not say it.
+    #[serde(skip)]
+    slug: Option<&'static str>,
 }
 
 impl ItemReport {
@@ -252,6 +319,7 @@ impl ItemReport {
             detail: None,
             errors: Vec::new(),
             warnings: Vec::new(),
+            slug: None,
         }
     }
 }
@@ -302,6 +370,7 @@ fn process(
 ) -> Result<Vec<ItemReport>, Problem> {
     let checker = Checker {
         validator: Validator::new(&state.catalog),
+        redaction: &state.config.redaction,
         strict: state.config.policy == crate::config::Policy::Strict,
         conflicts: if state.config.store_id_conflicts {
             ConflictPolicy::Store
@@ -325,6 +394,9 @@ fn process(
             Item::Rejected { problem, why } => {
                 state.metrics.reject(why, 1);
                 let mut r = ItemReport::new("rejected");
+                if why == Rejection::Secret {
+                    r.slug = Some(SECRET_IN_RECORD);
+                }
                 r.http_status = Some(problem.status);
                 r.detail = Some(problem.detail);
                 r.errors = problem.errors;
@@ -351,6 +423,13 @@ fn process(
                     conflicts_with,
                 } => {
                     state.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                    let masked = r.warnings.iter().filter(|w| w.code == REDACTED).count();
+                    if masked > 0 {
+                        state
+                            .metrics
+                            .redacted
+                            .fetch_add(masked as u64, Ordering::Relaxed);
+                    }
                     r.status = "accepted";
                     r.offset = Some(offset);
                     if let Some(c) = conflicts_with {
@@ -491,11 +570,11 @@ pub async fn post_event(
         _ => {
             let status = StatusCode::from_u16(r.http_status.unwrap_or(400))
                 .unwrap_or(StatusCode::BAD_REQUEST);
-            let slug = match status {
+            let slug = r.slug.unwrap_or(match status {
                 StatusCode::PAYLOAD_TOO_LARGE => "record-too-large",
                 StatusCode::UNPROCESSABLE_ENTITY => "invalid-record",
                 _ => "invalid-json",
-            };
+            });
             Err(Problem::new(status, slug, r.detail.unwrap_or_default()).with_errors(r.errors))
         }
     }

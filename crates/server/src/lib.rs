@@ -24,7 +24,7 @@ use axum::Router;
 use auditlog_catalog::Catalog;
 use auditlog_store::{Options, Store};
 
-pub use config::{Config, ConfigError, ConflictMode, Overrides, Policy};
+pub use config::{Config, ConfigError, ConflictMode, OnIngest, Overrides, Policy, Redaction};
 pub use ingest::{ingest_values, Ingested};
 use metrics::Metrics;
 use problem::Problem;

@@ -14,6 +14,8 @@ pub enum Rejection {
     Validation,
     TooLarge,
     Conflict,
+    /// A secret in `request.data` / `result.data` under `on_ingest = "reject"`.
+    Secret,
 }
 
 /// Count one answered query.
@@ -25,12 +27,13 @@ pub fn observe_query(m: &Metrics, records: usize, work: auditlog_query::Work) {
 }
 
 impl Rejection {
-    const ALL: [Rejection; 5] = [
+    const ALL: [Rejection; 6] = [
         Rejection::InvalidJson,
         Rejection::NotARecord,
         Rejection::Validation,
         Rejection::TooLarge,
         Rejection::Conflict,
+        Rejection::Secret,
     ];
     fn label(self) -> &'static str {
         match self {
@@ -39,6 +42,7 @@ impl Rejection {
             Rejection::Validation => "validation",
             Rejection::TooLarge => "too_large",
             Rejection::Conflict => "id_conflict",
+            Rejection::Secret => "secret",
         }
     }
 }
@@ -60,7 +64,9 @@ struct Histogram {
 pub struct Metrics {
     pub accepted: AtomicU64,
     pub duplicates: AtomicU64,
-    rejected: [AtomicU64; 5],
+    rejected: [AtomicU64; Rejection::ALL.len()],
+    /// Secret values masked on ingest in records that were stored.
+    pub redacted: AtomicU64,
     pub http_requests: AtomicU64,
     commit: Mutex<Histogram>,
     pub commit_records: AtomicU64,
@@ -124,6 +130,12 @@ impl Metrics {
             "auditlog_events_deduplicated_total",
             "Records identical to one already stored, not stored again.",
             self.duplicates.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut o,
+            "auditlog_ingest_redacted_total",
+            "Secret values the server replaced on ingest (on_ingest = mask), in records it stored.",
+            self.redacted.load(Ordering::Relaxed),
         );
         let _ = writeln!(o, "# HELP auditlog_events_rejected_total Records refused, by reason.\n# TYPE auditlog_events_rejected_total counter");
         for r in Rejection::ALL {
