@@ -68,7 +68,7 @@ fn workload(n: usize) -> Result<Vec<Vec<u8>>> {
     Ok(r.split(b'\n').collect::<Result<_, _>>()?)
 }
 
-struct Server {
+pub struct Server {
     child: Child,
 }
 
@@ -134,7 +134,8 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-fn start(bin: &Path, dir: &Path, port: u16, extra: &[String]) -> Result<Server> {
+/// Start `auditlog serve` and wait until it is ready; stopped when dropped.
+pub fn start_server(bin: &Path, dir: &Path, port: u16, extra: &[String]) -> Result<Server> {
     let child = Command::new(bin)
         .args(["serve", "--data-dir"])
         .arg(dir)
@@ -170,8 +171,9 @@ fn start(bin: &Path, dir: &Path, port: u16, extra: &[String]) -> Result<Server> 
     Ok(s)
 }
 
-pub fn run(args: Args) -> Result<()> {
-    let bin = match args.auditlog.clone() {
+/// The `auditlog` binary: the one given, else the one next to this binary.
+pub fn auditlog_bin(given: Option<PathBuf>) -> Result<PathBuf> {
+    let bin = match given {
         Some(b) => b,
         None => std::env::current_exe()?.with_file_name("auditlog"),
     };
@@ -181,6 +183,11 @@ pub fn run(args: Args) -> Result<()> {
             bin.display()
         );
     }
+    Ok(bin)
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let bin = auditlog_bin(args.auditlog.clone())?;
     let events = workload(args.events)?;
     let bytes: usize = events.iter().map(|e| e.len() + 1).sum();
     let bodies: Vec<Vec<u8>> = events
@@ -202,7 +209,7 @@ pub fn run(args: Args) -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let server = start(&bin, &dir, port, &args.serve_arg)?;
+    let server = start_server(&bin, &dir, port, &args.serve_arg)?;
     let pid = server.child.id();
     let bodies = Arc::new(bodies);
     let next = Arc::new(AtomicUsize::new(0));

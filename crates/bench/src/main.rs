@@ -3,6 +3,7 @@
 //! rounds, and reports medians and the ratio; absolute times on a shared
 //! 2-core machine mean little on their own.
 
+mod emit;
 mod ingest;
 mod parse;
 mod query;
@@ -35,6 +36,8 @@ enum Bench {
     Stages(stages::Args),
     /// Query latency at 10M records vs DuckDB (NDJSON, Parquet) and jq.
     Query(query::Args),
+    /// SDK emit() cost on the caller and emit-to-visible latency vs a bare channel, serialising, and a blocking POST.
+    Emit(emit::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,5 +47,6 @@ fn main() -> anyhow::Result<()> {
         Bench::SqliteIndexes(a) => sqlite_indexes::run(a),
         Bench::Stages(a) => stages::run(a),
         Bench::Query(a) => query::run(a),
+        Bench::Emit(a) => emit::run(a),
     }
 }

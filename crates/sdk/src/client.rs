@@ -534,6 +534,7 @@ impl<T: Transport> Worker<T> {
             if let Err(e) = self.spool.pop() {
                 tracing::error!(error = %e, "cannot remove a delivered batch from the spool");
             }
+            self.publish_spool();
             self.spool_held();
         }
     }

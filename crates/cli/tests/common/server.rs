@@ -64,6 +64,15 @@ impl Server {
         self.wait_ready();
     }
 
+    /// Start again on the same port and directory after the caller killed
+    /// and reaped the process.
+    pub fn crash_and_restart_after_kill(&mut self) {
+        let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        self.child = spawn(&self.dir, port, &extra);
+        self.wait_ready();
+    }
+
     /// SIGTERM and wait for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
@@ -124,7 +133,14 @@ pub fn post(url: &str, content_type: &str, body: &[u8]) -> Result<(u16, Vec<u8>)
 pub fn get(url: &str) -> (u16, Vec<u8>) {
     let mut r = agent().get(url).call().unwrap();
     let status = r.status().as_u16();
-    (status, r.body_mut().read_to_vec().unwrap())
+    (
+        status,
+        r.body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .unwrap(),
+    )
 }
 
 pub fn json(b: &[u8]) -> serde_json::Value {

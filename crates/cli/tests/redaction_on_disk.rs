@@ -1,0 +1,164 @@
+//! No planted secret reaches any stored byte: secrets under 20 key spellings
+//! and nesting depths go through the SDK (which masks before sending) and,
+//! raw, straight to `auditlog serve` (which masks on ingest). Every file in
+//! the data directory is then searched for every secret value; a planted
+//! non-secret marker proves the search sees record bytes at all.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use auditlog_model::json::parse;
+use auditlog_sdk::methods::CreateConnector;
+use auditlog_sdk::{AuditClient, ClientConfig, Principal};
+use common::server::{get, post, Server};
+
+const ORG: &str = "3bd538c6-caa8-42ec-b60b-00bbf2e749f1";
+
+/// (key path inside request.data, as nested JSON) — 20 spellings, depths 1..6.
+const PLANTS: &[&str] = &[
+    r#"{"kafka.api.secret": "%"}"#,
+    r#"{"aws.secret.access.key": "%"}"#,
+    r#"{"aws.redshift.password": "%"}"#,
+    r#"{"kafka.api.key": "%"}"#,
+    r#"{"clientSecret": "%"}"#,
+    r#"{"API_KEY": "%"}"#,
+    r#"{"x-auth-token": "%"}"#,
+    r#"{"Private-Key": "%"}"#,
+    r#"{"db_passwords": ["%"]}"#,
+    r#"{"config": {"connection.password": "%"}}"#,
+    r#"{"spec": {"auth": {"bearerToken": "%"}}}"#,
+    r#"{"items": [{"creds": {"credential": "%"}}]}"#,
+    r#"{"a": {"b": {"c": {"d": {"SECRET": "%"}}}}}"#,
+    r#"{"a": [{"b": [{"c": {"oauth_token": "%"}}]}]}"#,
+    r#"{"sasl.jaas.config.password": "%"}"#,
+    r#"{"ssl.key.password": "%"}"#,
+    r#"{"AccessKey": "%"}"#,
+    r#"{"apikey": "%"}"#,
+    r#"{"user": {"Passwd": "%"}}"#,
+    r#"{"deep": {"er": {"still": {"deeper": {"deepest": {"private_key": "%"}}}}}}"#,
+];
+
+fn secret(via: &str, i: usize) -> String {
+    format!("Sekr1t{via}{i:02}zQ")
+}
+
+fn data_with_secrets(via: &str) -> String {
+    let parts: Vec<String> = PLANTS
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!(r#""p{i}": {}"#, p.replace('%', &secret(via, i))))
+        .collect();
+    format!(
+        r#"{{"name": "marker-{via}-visible", {}}}"#,
+        parts.join(", ")
+    )
+}
+
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    for e in walk(dir) {
+        let bytes = std::fs::read(&e).unwrap();
+        if bytes.windows(needle.len()).any(|w| w == needle) {
+            hits.push(e.display().to_string());
+        }
+    }
+    hits
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_planted_secret_is_in_any_stored_byte() {
+    let data = tempfile::tempdir().unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+
+    // Through the SDK.
+    let client = AuditClient::http(
+        &server.url,
+        ClientConfig {
+            spool_dir: Some(spool.path().to_owned()),
+            ..ClientConfig::default()
+        },
+    )
+    .unwrap();
+    let sdk_data = parse(data_with_secrets("sdk").as_bytes()).unwrap();
+    let e = CreateConnector::on(ORG, "env-1", "lkc-1", "lcc-1")
+        .principal(Principal::user("u-1", ORG))
+        .request_data(sdk_data.clone())
+        .success(Some(sdk_data))
+        .build()
+        .unwrap();
+    client.emit(e).unwrap();
+    let c = client.flush(Duration::from_secs(30)).unwrap();
+    assert_eq!(c.delivered, 1);
+    assert_eq!(c.redacted, 2 * PLANTS.len() as u64, "{c:?}");
+
+    // Raw to the server: its ingest rules are the second line.
+    let raw = std::fs::read_to_string(
+        common::root().join("tests/data/seed-examples/connector-01-CreateConnector-success.json"),
+    )
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let planted: serde_json::Value = serde_json::from_str(&data_with_secrets("raw")).unwrap();
+    v["id"] = "raw-secrets-1".into();
+    v["data"]["request"]["data"] = planted.clone();
+    v["data"]["result"]["data"] = planted;
+    let (status, body) = post(
+        &format!("{}/v1/events", server.url),
+        "application/cloudevents+json",
+        serde_json::to_string(&v).unwrap().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let redacted = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "redacted")
+        .count();
+    assert_eq!(redacted, 2 * PLANTS.len(), "{report}");
+
+    // Both are readable, masked.
+    let (_, all) = get(&format!("{}/v1/events?format=ndjson", server.url));
+    let all = String::from_utf8(all).unwrap();
+    assert_eq!(all.lines().count(), 2);
+    assert!(all.contains("****************"));
+    drop(client);
+    server.stop();
+
+    for via in ["sdk", "raw"] {
+        let marker = format!("marker-{via}-visible");
+        assert!(
+            !files_containing(data.path(), marker.as_bytes()).is_empty(),
+            "the search cannot see record bytes (marker {marker} not found)"
+        );
+        for i in 0..PLANTS.len() {
+            let s = secret(via, i);
+            let hits = files_containing(data.path(), s.as_bytes());
+            assert!(
+                hits.is_empty(),
+                "secret {s} (plant {}) found in {hits:?}",
+                PLANTS[i]
+            );
+        }
+    }
+    // Nor in the client's spool directory.
+    for i in 0..PLANTS.len() {
+        assert!(files_containing(spool.path(), secret("sdk", i).as_bytes()).is_empty());
+    }
+}
