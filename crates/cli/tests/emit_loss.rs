@@ -19,7 +19,7 @@ const ORG: &str = "3bd538c6-caa8-42ec-b60b-00bbf2e749f1";
 
 fn event(i: usize) -> Event {
     let p = Principal::user(format!("u-{}", i % 7), ORG);
-    let b = if i % 2 == 0 {
+    let b = if i.is_multiple_of(2) {
         CreateConnector::on(ORG, "env-1", "lkc-1", format!("lcc-{i}"))
     } else {
         GetConnector::on(ORG, "env-1", "lkc-1", format!("lcc-{i}"))
