@@ -147,13 +147,12 @@ fn no_planted_secret_is_in_any_stored_byte() {
             !files_containing(data.path(), marker.as_bytes()).is_empty(),
             "the search cannot see record bytes (marker {marker} not found)"
         );
-        for i in 0..PLANTS.len() {
+        for (i, plant) in PLANTS.iter().enumerate() {
             let s = secret(via, i);
             let hits = files_containing(data.path(), s.as_bytes());
             assert!(
                 hits.is_empty(),
-                "secret {s} (plant {}) found in {hits:?}",
-                PLANTS[i]
+                "secret {s} (plant {plant}) found in {hits:?}"
             );
         }
     }
