@@ -246,6 +246,7 @@ pub(crate) async fn update(
         let org = caller.org().to_owned();
         audit.request_data = Some(json!({"environment_id": env_id, "org_resource_id": org}));
         let env = flink_region(store, caller, audit, &env_id, &region)?;
+        // A missing statement is a 404 whatever the body.
         let sql = find(env, audit, &region, &name)?.sql.clone();
         let req = body::object(&bytes)?;
         let spec = body::req_obj(&req, "spec")?;

@@ -206,6 +206,8 @@ pub(crate) async fn update(
         let org = caller.org().to_owned();
         audit.request_data = Some(request_data(&name, &env_id, &org));
         let env = flink_region(store, caller, audit, &env_id, &region)?;
+        // A missing workspace is a 404 whatever the body; it is looked up
+        // again after the spec check, which reads the environment's pools.
         find(env, audit, &region, &name)?;
         let req = body::object(&bytes)?;
         let (compute_pool, service_account) = parse_spec(env, &region, &req)?;
