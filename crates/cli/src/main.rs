@@ -60,6 +60,10 @@ enum Command {
     Stats(cmd::stats::Args),
     /// Show how a filter parses and which index answers it.
     Explain(cmd::explain::Args),
+    /// Run the reference control plane (connectors, Flink, identity), audited to a server.
+    ControlPlane(cmd::control_plane::Args),
+    /// Run serve and the control plane, drive every audited method, then show what to try.
+    Demo(cmd::demo::Args),
 }
 
 /// Exit status: 0 success, 1 findings (or a negative answer), 2 usage or I/O error.
@@ -96,6 +100,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Tail(a) => cmd::query::run_tail(a),
         Command::Stats(a) => cmd::stats::run(a),
         Command::Explain(a) => cmd::explain::run(a),
+        Command::ControlPlane(a) => cmd::control_plane::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
     }
 }
 

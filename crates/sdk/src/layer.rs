@@ -219,12 +219,23 @@ where
             } else {
                 (resp, info.error.clone())
             };
-            match event(&p, info, status, detail) {
+            let fallback = info.clone();
+            match event(&p, info, status, detail.clone()) {
                 Ok(e) => shared.sink.submit(e),
-                // A handler gave a chain that does not fit the catalog; say
-                // so loudly rather than file a record under the wrong scope.
+                // A handler gave a chain that does not fit the catalog. The
+                // call still happened: file it under the organization alone
+                // rather than lose it, and say so loudly.
                 Err(e) => {
-                    tracing::error!(error = %e, method = %p.method.name, "audit event not built")
+                    tracing::error!(error = %e, method = %p.method.name, "audit chain does not fit the catalog; recording the event at the organization");
+                    let org_only = AuditInfo {
+                        chain: Vec::new(),
+                        scope_only: false,
+                        ..fallback
+                    };
+                    match event(&p, org_only, status, detail) {
+                        Ok(e) => shared.sink.submit(e),
+                        Err(e) => tracing::error!(error = %e, method = %p.method.name, "audit event not built"),
+                    }
                 }
             }
             Ok(resp)

@@ -159,15 +159,25 @@ pub fn open(config: Config) -> Result<AppState, ServeError> {
 /// store (every acknowledged record is already durable) and return.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let addr = config.addr;
-    let state = open(config)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
+    serve_on(config, listener, shutdown_signal()).await
+}
+
+/// Serve on a bound listener until `shutdown` completes (for embedding the
+/// service, as `auditlog demo` does), then close the store.
+pub async fn serve_on(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = open(config)?;
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), records = state.store.committed(), policy = ?state.config.policy, "auditlog serving");
     let store = state.store.clone();
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("shutting down: closing the store");
     match Arc::try_unwrap(store) {
@@ -178,7 +188,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

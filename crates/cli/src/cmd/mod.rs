@@ -2,8 +2,10 @@
 
 pub mod catalog;
 pub mod check;
+pub mod control_plane;
 pub mod convert;
 pub mod crn;
+pub mod demo;
 pub mod explain;
 pub mod generate;
 pub mod get;
