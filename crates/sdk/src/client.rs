@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -89,9 +89,23 @@ pub enum EmitError {
     Closed,
 }
 
+/// A counter on its own cache line: callers of `emit` write it, and sharing
+/// a line with the worker's counters would make every emit miss the cache.
 #[derive(Debug, Default)]
+#[repr(align(64))]
+struct Padded(AtomicU64);
+
+impl std::ops::Deref for Padded {
+    type Target = AtomicU64;
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
+    }
+}
+
+#[derive(Debug, Default)]
+#[repr(C)]
 struct Stats {
-    emitted: AtomicU64,
+    emitted: Padded,
     delivered: AtomicU64,
     retried: AtomicU64,
     spooled: AtomicU64,
@@ -275,7 +289,9 @@ impl AuditClient {
         let deadline = Instant::now() + timeout;
         loop {
             let c = self.counters();
-            if c.in_flight() == 0 {
+            // The spool gauge is published just after a delivery is counted;
+            // wait for both so the snapshot returned is settled.
+            if c.in_flight() == 0 && c.spool_records == 0 {
                 return Ok(c);
             }
             if Instant::now() >= deadline {
@@ -383,15 +399,23 @@ impl<T: Transport> Worker<T> {
         let deadline = Instant::now() + self.config.linger;
         let mut bytes = lines.iter().map(Vec::len).sum::<usize>();
         while lines.len() < self.config.batch_max_records && bytes < self.config.batch_max_bytes {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
+            match self.rx.try_recv() {
                 Ok(e) => {
                     let l = self.encode(e);
                     bytes += l.len();
                     lines.push(l);
                 }
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => return (lines, false),
+                Err(TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    // Sleep rather than block in recv: while a receiver is
+                    // blocked, every emit pays for a wake-up system call on
+                    // the caller's thread.
+                    std::thread::sleep((deadline - now).min(Duration::from_micros(500)));
+                }
+                Err(TryRecvError::Disconnected) => return (lines, false),
             }
         }
         (lines, true)

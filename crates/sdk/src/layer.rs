@@ -62,6 +62,11 @@ where
 }
 
 /// Where the layer sends events.
+///
+/// Events arrive as the handler described them, secrets included:
+/// [`crate::AuditClient`] redacts on its worker thread before anything leaves
+/// the process, and any other sink must run an `auditlog_redact::Redactor`
+/// itself before storing or forwarding.
 pub trait EventSink: Send + Sync + 'static {
     /// Take one event; must not block for long.
     fn submit(&self, event: Event);
@@ -234,7 +239,9 @@ where
                     };
                     match event(&p, org_only, status, detail) {
                         Ok(e) => shared.sink.submit(e),
-                        Err(e) => tracing::error!(error = %e, method = %p.method.name, "audit event not built"),
+                        Err(e) => {
+                            tracing::error!(error = %e, method = %p.method.name, "audit event not built")
+                        }
                     }
                 }
             }
