@@ -96,6 +96,32 @@ fn run_workload() -> (Vec<Call>, HashMap<String, Value>) {
         }
         if by_request.len() >= calls.len() {
             assert_eq!(by_request.len(), calls.len(), "more records than calls");
+            // The control plane's audit client accounts for every call.
+            let want = format!(
+                "auditlog_sdk_events_total{{outcome=\"delivered\"}} {}",
+                calls.len()
+            );
+            let started = Instant::now();
+            loop {
+                let (_, m) = get(&format!("{}/metrics", cp.url));
+                let m = String::from_utf8(m).unwrap();
+                if m.contains(&want) {
+                    assert!(
+                        m.contains(&format!(
+                            "auditlog_sdk_events_total{{outcome=\"emitted\"}} {}",
+                            calls.len()
+                        )),
+                        "{m}"
+                    );
+                    assert!(
+                        m.contains("auditlog_sdk_events_total{outcome=\"dropped\"} 0"),
+                        "{m}"
+                    );
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(10), "{m}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
             return (calls, by_request);
         }
         assert!(

@@ -102,6 +102,39 @@ pub fn counters_line(c: &Counters) -> String {
     )
 }
 
+/// The control plane's routes plus `GET /metrics`: the audit client's
+/// counters in Prometheus text, so an operator sees drops and spool growth.
+/// Not an audited route (it is added after the AuditLayer).
+pub fn with_metrics(app: axum::Router, client: Arc<AuditClient>) -> axum::Router {
+    app.route(
+        "/metrics",
+        axum::routing::get(move || {
+            let c = client.counters();
+            async move {
+                let mut out = String::from(
+                    "# HELP auditlog_sdk_events_total Audit events by what became of them.\n# TYPE auditlog_sdk_events_total counter\n",
+                );
+                for (what, n) in [
+                    ("emitted", c.emitted),
+                    ("delivered", c.delivered),
+                    ("retried", c.retried),
+                    ("spooled", c.spooled),
+                    ("dropped", c.dropped),
+                    ("rejected", c.rejected),
+                    ("recovered", c.recovered),
+                ] {
+                    out.push_str(&format!("auditlog_sdk_events_total{{outcome=\"{what}\"}} {n}\n"));
+                }
+                out.push_str(&format!(
+                    "# HELP auditlog_sdk_redacted_total Secret values redacted.\n# TYPE auditlog_sdk_redacted_total counter\nauditlog_sdk_redacted_total {}\n# HELP auditlog_sdk_spool_records Events waiting in the spool.\n# TYPE auditlog_sdk_spool_records gauge\nauditlog_sdk_spool_records {}\n# HELP auditlog_sdk_spool_bytes Bytes in the spool.\n# TYPE auditlog_sdk_spool_bytes gauge\nauditlog_sdk_spool_bytes {}\n",
+                    c.redacted, c.spool_records, c.spool_bytes
+                ));
+                out
+            }
+        }),
+    )
+}
+
 /// Print the demo principals' tokens.
 pub fn print_tokens(seed: &Seed, style: &Style) {
     println!(
@@ -147,7 +180,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         .thread_name("control-plane")
         .build()
         .context("starting the async runtime")?;
-    let app = auditlog_control_plane::app(cp.clone(), client.clone());
+    let app = with_metrics(
+        auditlog_control_plane::app(cp.clone(), client.clone()),
+        client.clone(),
+    );
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

@@ -14,7 +14,7 @@ use auditlog_control_plane::ControlPlane;
 use auditlog_sdk::AuditClient;
 use tokio::sync::watch;
 
-use crate::cmd::control_plane::{counters_line, print_tokens, EmitArgs};
+use crate::cmd::control_plane::{counters_line, print_tokens, with_metrics, EmitArgs};
 use crate::output::{write_json, Format, Style, Table};
 use crate::Outcome;
 
@@ -106,7 +106,10 @@ pub fn run(args: Args) -> Result<Outcome> {
                 || format!("opening the spool in {}", args.emit.spool_dir.display()),
             )?);
             let listener = bind(args.control_plane_addr, "control plane").await?;
-            let app = auditlog_control_plane::app(cp.clone(), client.clone());
+            let app = with_metrics(
+                auditlog_control_plane::app(cp.clone(), client.clone()),
+                client.clone(),
+            );
             let control_plane = tokio::spawn(auditlog_control_plane::serve(
                 listener,
                 app,
