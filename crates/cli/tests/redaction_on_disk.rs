@@ -161,3 +161,26 @@ fn no_planted_secret_is_in_any_stored_byte() {
         assert!(files_containing(spool.path(), secret("sdk", i).as_bytes()).is_empty());
     }
 }
+
+#[test]
+fn reject_on_ingest_from_the_command_line_refuses_and_names_the_path() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--redaction-on-ingest", "reject"]);
+    let raw = std::fs::read_to_string(
+        common::root().join("tests/data/seed-examples/connector-01-CreateConnector-success.json"),
+    )
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    v["data"]["request"]["data"]["db_password"] = "hunter2hunter2".into();
+    let (status, body) = post(
+        &format!("{}/v1/events", server.url),
+        "application/cloudevents+json",
+        serde_json::to_string(&v).unwrap().as_bytes(),
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("$.data.request.data.db_password"), "{text}");
+    let (_, all) = get(&format!("{}/v1/events?format=ndjson", server.url));
+    assert!(all.is_empty(), "a refused record was stored");
+}

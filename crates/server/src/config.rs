@@ -126,6 +126,8 @@ pub struct Overrides {
     pub max_batch_records: Option<usize>,
     pub max_record_bytes: Option<usize>,
     pub catalog: Option<PathBuf>,
+    /// `[redaction] on_ingest`; the rules themselves come from the file.
+    pub on_ingest: Option<OnIngest>,
 }
 
 /// A configuration file problem.
@@ -169,7 +171,7 @@ impl Config {
         };
         let d = Config::default();
         let path = || file.map(|p| p.display().to_string()).unwrap_or_default();
-        let redaction = match f.redaction {
+        let mut redaction = match f.redaction {
             None => d.redaction,
             Some(t) => redaction(t).map_err(|e| match e {
                 Either::Table(source) => ConfigError::RedactionTable {
@@ -182,6 +184,9 @@ impl Config {
                 },
             })?,
         };
+        if let Some(mode) = overrides.on_ingest {
+            redaction.on_ingest = mode;
+        }
         let policy = overrides.validation.or(f.validation).unwrap_or(d.policy);
         let conflicts = overrides.id_conflicts.or(f.id_conflicts);
         Ok(Config {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use auditlog_server::{Config, ConflictMode, Overrides, Policy};
+use auditlog_server::{Config, ConflictMode, OnIngest, Overrides, Policy};
 
 use crate::Outcome;
 
@@ -39,6 +39,11 @@ pub struct Args {
     /// Largest single record, in bytes.
     #[arg(long, env = "AUDITLOG_MAX_RECORD_BYTES")]
     max_record_bytes: Option<usize>,
+    /// Secrets found in request.data/result.data on ingest: mask them (and
+    /// report each path), reject the record (422), or store as sent. Rules:
+    /// `[redaction]` in the config file (docs/redaction.md).
+    #[arg(long, env = "AUDITLOG_REDACTION_ON_INGEST", value_enum)]
+    redaction_on_ingest: Option<OnIngestArg>,
     /// Log filter, e.g. `info` or `auditlog_store=debug`.
     #[arg(long, env = "AUDITLOG_LOG", default_value = "info")]
     log: String,
@@ -48,6 +53,13 @@ pub struct Args {
 enum ValidationArg {
     Strict,
     Lenient,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OnIngestArg {
+    Mask,
+    Reject,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -88,6 +100,11 @@ pub fn resolve(args: &Args, catalog: Option<&Path>) -> Result<Config> {
         max_batch_records: args.max_batch_records,
         max_record_bytes: args.max_record_bytes,
         catalog: catalog.map(Path::to_path_buf),
+        on_ingest: args.redaction_on_ingest.map(|m| match m {
+            OnIngestArg::Mask => OnIngest::Mask,
+            OnIngestArg::Reject => OnIngest::Reject,
+            OnIngestArg::Off => OnIngest::Off,
+        }),
     };
     Ok(Config::resolve(overrides, file.as_deref())?)
 }
