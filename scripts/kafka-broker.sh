@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The Kafka-protocol broker the integration tests run against: tansu, a Rust
+# broker from crates.io (Apache Kafka cannot be downloaded here; see
+# docs/kafka.md). Built once at a pinned version into the cache, outside the
+# work tree, so the second run is instant.
+#
+#   scripts/kafka-broker.sh install            build it if needed; print the binary's path
+#   scripts/kafka-broker.sh start DIR PORT [memory|sqlite]
+#                                              run it on 127.0.0.1:PORT from DIR (its own
+#                                              directory), wait for the port, write DIR/pid
+#   scripts/kafka-broker.sh stop DIR           SIGTERM, then SIGKILL after 5 s
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+TANSU_VERSION=0.6.0
+TANSU_ROOT="$CACHE_DIR/tansu-$TANSU_VERSION"
+TANSU="$TANSU_ROOT/bin/tansu"
+
+install() {
+  if [[ ! -x "$TANSU" ]]; then
+    step "building the test broker tansu $TANSU_VERSION (once; about 12 minutes on 2 cores)"
+    # Its own target dir, deleted afterwards: 1.4 GB we do not need to keep.
+    # Default features give only the "null" engine, which discards data;
+    # dynostore adds memory://, libsql adds sqlite://.
+    CARGO_TARGET_DIR="$CACHE_DIR/tansu-build" cargo install --locked --root "$TANSU_ROOT" \
+      "tansu@$TANSU_VERSION" --no-default-features --features dynostore,libsql >&2
+    rm -rf "$CACHE_DIR/tansu-build"
+  fi
+  echo "$TANSU"
+}
+
+start() {
+  local dir="$1" port="$2" engine="${3:-memory}"
+  install >/dev/null
+  mkdir -p "$dir"
+  local url
+  case "$engine" in
+    memory) url="memory://tansu/" ;;
+    # Relative to the working directory: tansu refuses absolute paths.
+    sqlite) url="sqlite://tansu.db" ;;
+    *) echo "error: unknown engine $engine; use memory or sqlite" >&2; exit 2 ;;
+  esac
+  # A clean environment: tansu reads ./.env and these variables.
+  (cd "$dir" && env -u STORAGE_ENGINE -u LISTENER_URL -u ADVERTISED_LISTENER_URL -u CLUSTER_ID \
+    "$TANSU" broker --listener-url "tcp://127.0.0.1:$port" \
+    --advertised-listener-url "tcp://127.0.0.1:$port" --storage-engine "$url" \
+    >"$dir/broker.log" 2>&1 & echo $! >"$dir/pid")
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "tansu on 127.0.0.1:$port (pid $(cat "$dir/pid"), $engine)" >&2
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "error: the broker did not open port $port; see $dir/broker.log" >&2
+  exit 1
+}
+
+stop() {
+  local dir="$1"
+  [[ -f "$dir/pid" ]] || return 0
+  local pid; pid="$(cat "$dir/pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$dir/pid"; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$dir/pid"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) shift; start "$@" ;;
+  stop) shift; stop "$@" ;;
+  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+esac
