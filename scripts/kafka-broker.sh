@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Kafka-protocol broker the integration tests run against: tansu, a Rust
-# broker from crates.io (Apache Kafka cannot be downloaded here; see
-# docs/kafka.md). Built once at a pinned version into the cache, outside the
+# broker from crates.io (Apache Kafka cannot be downloaded here; see the
+# README's Kafka section). Built once at a pinned version into the cache, outside the
 # work tree, so the second run is instant.
 #
 #   scripts/kafka-broker.sh install            build it if needed; print the binary's path

@@ -12,6 +12,10 @@ cargo fmt --all -- --check
 step "clippy (-D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "test broker (tansu, built once into the cache)"
+AUDITLOG_TANSU="$("$ROOT/scripts/kafka-broker.sh" install)"
+export AUDITLOG_TANSU
+
 step "tests"
 cargo test --workspace --locked
 

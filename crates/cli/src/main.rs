@@ -64,6 +64,9 @@ enum Command {
     ControlPlane(cmd::control_plane::Args),
     /// Run serve and the control plane, drive every audited method, then show what to try.
     Demo(cmd::demo::Args),
+    /// Read an audit-log Kafka topic (ours or Confluent Cloud's) into a data directory.
+    #[cfg(feature = "kafka")]
+    Consume(cmd::consume::Args),
 }
 
 /// Exit status: 0 success, 1 findings (or a negative answer), 2 usage or I/O error.
@@ -102,6 +105,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Explain(a) => cmd::explain::run(a),
         Command::ControlPlane(a) => cmd::control_plane::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        #[cfg(feature = "kafka")]
+        Command::Consume(a) => cmd::consume::run(a, cli.catalog.as_deref()),
     }
 }
 

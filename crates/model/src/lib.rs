@@ -14,6 +14,7 @@
     )
 )]
 
+pub mod binary;
 pub mod crn;
 pub mod fields;
 pub mod json;

@@ -47,6 +47,20 @@ pub struct Config {
     pub segment_bytes: u64,
     /// Secrets in `request.data` / `result.data` of ingested records.
     pub redaction: Redaction,
+    /// Kafka mode (`serve --kafka`): ingest writes to the topic, an indexer
+    /// consumes it into the store.
+    #[cfg(feature = "kafka")]
+    pub kafka: Option<KafkaMode>,
+}
+
+/// `serve --kafka` settings.
+#[cfg(feature = "kafka")]
+#[derive(Debug, Clone)]
+pub struct KafkaMode {
+    /// Brokers, topic, credentials.
+    pub client: auditlog_kafka::KafkaConfig,
+    /// The indexer's consumer group.
+    pub group: String,
 }
 
 /// What ingest does about secrets (`[redaction]` in the file).
@@ -82,6 +96,8 @@ impl Default for Config {
             catalog: None,
             segment_bytes: 128 << 20,
             redaction: Redaction::default(),
+            #[cfg(feature = "kafka")]
+            kafka: None,
         }
     }
 }
@@ -214,6 +230,8 @@ impl Config {
             catalog: overrides.catalog.or(f.catalog),
             segment_bytes: f.segment_bytes.unwrap_or(d.segment_bytes),
             redaction,
+            #[cfg(feature = "kafka")]
+            kafka: None,
         })
     }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde::Serialize;
 
-use auditlog_model::json::{self, Json, Object};
+use auditlog_model::json::{self, Json};
 use auditlog_model::record::from_value;
 use auditlog_store::{ConflictPolicy, Outcome, Prepared};
 use auditlog_validate::{Severity, Validator};
@@ -293,6 +293,11 @@ struct ItemReport {
     offset: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     conflicts_with: Option<u64>,
+    /// Kafka mode: where the record landed in the audit-log topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partition: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kafka_offset: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     http_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,6 +320,8 @@ impl ItemReport {
             status,
             offset: None,
             conflicts_with: None,
+            partition: None,
+            kafka_offset: None,
             http_status: None,
             detail: None,
             errors: Vec::new(),
@@ -406,6 +413,34 @@ fn process(
         if let Some(r) = reports.last_mut() {
             r.line = line;
         }
+    }
+    #[cfg(feature = "kafka")]
+    if let Some(producer) = &state.kafka.producer {
+        if !ready.is_empty() {
+            // Kafka mode: the topic is the log. Acknowledge only what the
+            // broker acknowledged (acks=all); the indexer stores it.
+            let bytes: Vec<Vec<u8>> = ready.iter().map(|p| p.canonical.clone()).collect();
+            let landed = producer.send_all_blocking(&bytes).map_err(|e| {
+                tracing::warn!(error = %e, "produce failed");
+                Problem::unavailable(format!("the audit-log topic did not acknowledge ({e}); treat nothing from this request as accepted and retry later (retries are deduplicated by id)"))
+            })?;
+            for ((i, l), warnings) in ready_at.into_iter().zip(landed).zip(warnings_of) {
+                let Some(r) = reports.get_mut(i) else {
+                    continue;
+                };
+                state.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                let masked = warnings.iter().filter(|w| w.code == REDACTED).count();
+                state
+                    .metrics
+                    .redacted
+                    .fetch_add(masked as u64, Ordering::Relaxed);
+                r.warnings = warnings;
+                r.status = "accepted";
+                r.partition = Some(l.partition);
+                r.kafka_offset = Some(l.offset);
+            }
+        }
+        return Ok(reports);
     }
     if !ready.is_empty() {
         let outcomes = state.store.append(ready).map_err(|e| {
@@ -504,19 +539,11 @@ fn from_binary(
     content_type: &str,
     body: &[u8],
 ) -> Result<Json, json::ParseError> {
-    let data = json::parse(body)?;
-    let mut o = Object::new();
-    for (name, value) in headers {
-        if let Some(attr) = name.as_str().strip_prefix("ce-") {
-            o.insert(
-                attr,
-                Json::String(percent_decode(value.to_str().unwrap_or(""))),
-            );
-        }
-    }
-    o.insert("datacontenttype", Json::from(content_type));
-    o.insert("data", data);
-    Ok(Json::Object(o))
+    let attributes = headers.iter().filter_map(|(name, value)| {
+        let attr = name.as_str().strip_prefix("ce-")?;
+        Some((attr, percent_decode(value.to_str().unwrap_or(""))))
+    });
+    auditlog_model::binary::structured_from_binary(attributes, Some(content_type), body)
 }
 
 /// `POST /v1/events`

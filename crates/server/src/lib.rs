@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod config;
 mod ingest;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod metrics;
 pub mod problem;
 pub mod query;
@@ -24,6 +26,8 @@ use axum::Router;
 use auditlog_catalog::Catalog;
 use auditlog_store::{Options, Store};
 
+#[cfg(feature = "kafka")]
+pub use config::KafkaMode;
 pub use config::{Config, ConfigError, ConflictMode, OnIngest, Overrides, Policy, Redaction};
 pub use ingest::{ingest_values, Ingested};
 use metrics::Metrics;
@@ -37,6 +41,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<dyn auth::Authenticator>,
+    /// Kafka mode: the producer, quarantine and indexer counters.
+    #[cfg(feature = "kafka")]
+    pub kafka: kafka::KafkaState,
 }
 
 /// Why the service could not start or stopped.
@@ -56,14 +63,17 @@ pub enum ServeError {
 
 /// The router, for a store that is already open.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route(
             "/v1/events",
             post(ingest::post_event).get(query::list_events),
         )
         .route("/v1/stats", get(query::get_stats))
         .route("/v1/tail", get(query::tail))
-        .route("/v1/explain", get(query::explain))
+        .route("/v1/explain", get(query::explain));
+    #[cfg(feature = "kafka")]
+    let router = router.route("/v1/quarantine", get(kafka::list_quarantine));
+    router
         .route("/v1/events:batch", post(ingest::post_batch))
         .route("/v1/events/{offset}", get(read::get_by_offset))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -83,9 +93,12 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
-    let body = s
+    #[allow(unused_mut)]
+    let mut body = s
         .metrics
         .render(&s.store.stats(), s.store.failure().is_none());
+    #[cfg(feature = "kafka")]
+    kafka::render_metrics(&s.kafka, &mut body);
     let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -146,12 +159,19 @@ pub fn open(config: Config) -> Result<AppState, ServeError> {
         let m = metrics.clone();
         store.set_commit_observer(Arc::new(move |d, n| m.observe_commit(d, n)));
     }
+    #[cfg(feature = "kafka")]
+    let quarantine = kafka::QuarantineStore::open_existing(&config.data_dir);
     Ok(AppState {
         store: Arc::new(store),
         catalog: Arc::new(catalog),
         config: Arc::new(config),
         metrics,
         auth: Arc::new(auth::Open),
+        #[cfg(feature = "kafka")]
+        kafka: kafka::KafkaState {
+            quarantine,
+            ..Default::default()
+        },
     })
 }
 
@@ -172,13 +192,25 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let state = open(config)?;
+    #[allow(unused_mut)]
+    let mut state = open(config)?;
+    #[cfg(feature = "kafka")]
+    let indexer = start_kafka(&mut state)?;
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), records = state.store.committed(), policy = ?state.config.policy, "auditlog serving");
     let store = state.store.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await?;
+    #[cfg(feature = "kafka")]
+    if let Some((stop, handle)) = indexer {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match handle.join() {
+            Ok(Err(e)) => tracing::error!(error = %e, "the indexer stopped with an error"),
+            Err(_) => tracing::error!("the indexer thread panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
     tracing::info!("shutting down: closing the store");
     match Arc::try_unwrap(store) {
         Ok(s) => s.close(),
@@ -186,6 +218,51 @@ pub async fn serve_on(
     }
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// The indexer thread of a Kafka-mode server, and its stop flag.
+#[cfg(feature = "kafka")]
+type IndexerHandle = (Arc<std::sync::atomic::AtomicBool>, kafka::IndexerThread);
+
+/// Kafka mode: the producer ingest writes through, the quarantine and an
+/// indexer consuming the topic into this store.
+#[cfg(feature = "kafka")]
+fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError> {
+    let Some(k) = state.config.kafka.clone() else {
+        return Ok(None);
+    };
+    let kafka_err =
+        |e: auditlog_kafka::KafkaError| ServeError::Io(std::io::Error::other(e.to_string()));
+    let producer =
+        auditlog_kafka::produce::Producer::new(&k.client, std::time::Duration::from_secs(10))
+            .map_err(kafka_err)?;
+    let quarantine = kafka::QuarantineStore::open(&state.config.data_dir, &k.client.topic)
+        .map_err(|e| {
+            ServeError::Io(std::io::Error::other(format!(
+                "opening the quarantine: {e}"
+            )))
+        })?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let options = auditlog_kafka::index::IndexOptions {
+        group: k.group.clone(),
+        ..Default::default()
+    };
+    // The indexer's copy of the state has no producer: it writes to the store.
+    let (stats, handle) = kafka::spawn_indexer(
+        state.clone(),
+        quarantine.clone(),
+        &k.client,
+        options,
+        stop.clone(),
+    )
+    .map_err(kafka_err)?;
+    state.kafka = kafka::KafkaState {
+        producer: Some(producer),
+        quarantine: Some(quarantine),
+        index: Some(stats),
+    };
+    tracing::info!(bootstrap = %k.client.bootstrap, topic = %k.client.topic, group = %k.group, "kafka mode: ingest writes to the topic; an indexer consumes it into the store");
+    Ok(Some((stop, handle)))
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -2,6 +2,8 @@
 
 pub mod catalog;
 pub mod check;
+#[cfg(feature = "kafka")]
+pub mod consume;
 pub mod control_plane;
 pub mod convert;
 pub mod crn;
@@ -10,6 +12,8 @@ pub mod explain;
 pub mod generate;
 pub mod get;
 pub mod import;
+#[cfg(feature = "kafka")]
+pub mod kafka_args;
 pub mod lint;
 pub mod query;
 pub mod serve;

@@ -44,6 +44,15 @@ pub struct Args {
     /// `[redaction]` in the config file (docs/redaction.md).
     #[arg(long, env = "AUDITLOG_REDACTION_ON_INGEST", value_enum)]
     redaction_on_ingest: Option<OnIngestArg>,
+    /// Kafka mode: write accepted records to the audit-log topic on these
+    /// brokers (acknowledging only after acks=all) and index the topic into
+    /// the data directory.
+    #[cfg(feature = "kafka")]
+    #[arg(long, env = "AUDITLOG_KAFKA_BOOTSTRAP", value_name = "HOST:PORT")]
+    kafka: Option<String>,
+    #[cfg(feature = "kafka")]
+    #[command(flatten)]
+    kafka_args: crate::cmd::kafka_args::KafkaArgs,
     /// Log filter, e.g. `info` or `auditlog_store=debug`.
     #[arg(long, env = "AUDITLOG_LOG", default_value = "info")]
     log: String,
@@ -106,7 +115,16 @@ pub fn resolve(args: &Args, catalog: Option<&Path>) -> Result<Config> {
             OnIngestArg::Off => OnIngest::Off,
         }),
     };
-    Ok(Config::resolve(overrides, file.as_deref())?)
+    #[allow(unused_mut)]
+    let mut config = Config::resolve(overrides, file.as_deref())?;
+    #[cfg(feature = "kafka")]
+    if let Some(b) = &args.kafka {
+        config.kafka = Some(auditlog_server::KafkaMode {
+            client: args.kafka_args.config(b)?,
+            group: args.kafka_args.group.clone(),
+        });
+    }
+    Ok(config)
 }
 
 pub fn run(args: Args, catalog: Option<&Path>) -> Result<Outcome> {

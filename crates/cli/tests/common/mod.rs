@@ -1,6 +1,7 @@
 //! Helpers for running the real `auditlog` binary in tests.
 #![allow(dead_code)]
 
+pub mod broker;
 pub mod server;
 
 use std::io::Write;

@@ -1,0 +1,141 @@
+//! `auditlog consume`: read an audit-log topic (ours, or a Confluent Cloud
+//! organization's `confluent-audit-log-events`) into a data directory, with
+//! the same checks as HTTP ingest, deduplication by (source, id), offsets
+//! committed only after the store commit, and quarantine for what cannot be
+//! stored. Shows progress and lag.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use auditlog_kafka::index::IndexOptions;
+use auditlog_server::kafka::{spawn_indexer, QuarantineStore};
+
+use crate::cmd::kafka_args::KafkaArgs;
+use crate::Outcome;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Confluent Cloud's audit-log cluster (see README, \"Keep Confluent Cloud's audit log\"):
+  AUDITLOG_KAFKA_API_KEY=KEY AUDITLOG_KAFKA_API_SECRET=SECRET \\
+  auditlog consume --bootstrap pkc-XXXXX.region.provider.confluent.cloud:9092 \\
+    --group auditlog-archive --from-beginning --data-dir audit-archive"
+)]
+pub struct Args {
+    /// Brokers, host:port[,host:port…].
+    #[arg(long, env = "AUDITLOG_KAFKA_BOOTSTRAP")]
+    bootstrap: String,
+    #[command(flatten)]
+    kafka: KafkaArgs,
+    /// Where the records are kept.
+    #[arg(long, env = "AUDITLOG_DATA_DIR", value_name = "DIR")]
+    data_dir: PathBuf,
+    /// With no committed offset for the group, start at the oldest record
+    /// (the default starts at the newest).
+    #[arg(long)]
+    from_beginning: bool,
+    /// Stop once the group has caught up (lag 0 and nothing new for 2 s),
+    /// instead of following the topic until Ctrl-C.
+    #[arg(long)]
+    until_caught_up: bool,
+    /// Log filter.
+    #[arg(long, env = "AUDITLOG_LOG", default_value = "warn")]
+    log: String,
+}
+
+pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
+    crate::cmd::serve::init_logging(&args.log);
+    let cfg = args.kafka.config(&args.bootstrap)?;
+    let config = auditlog_server::Config::resolve(
+        auditlog_server::Overrides {
+            data_dir: Some(args.data_dir.clone()),
+            catalog: catalog.map(std::path::Path::to_path_buf),
+            ..Default::default()
+        },
+        None,
+    )?;
+    let state = auditlog_server::open(config)
+        .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
+    let quarantine = QuarantineStore::open(&args.data_dir, &cfg.topic)
+        .context("opening the quarantine table")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc_thread(stop);
+    }
+    let options = IndexOptions {
+        group: args.kafka.group.clone(),
+        from_beginning: args.from_beginning,
+        ..IndexOptions::default()
+    };
+    let (stats, handle) = spawn_indexer(
+        state.clone(),
+        quarantine.clone(),
+        &cfg,
+        options,
+        stop.clone(),
+    )
+    .context("joining the consumer group")?;
+    eprintln!(
+        "consuming {} from {} as group {} into {}",
+        cfg.topic,
+        cfg.bootstrap,
+        args.kafka.group,
+        args.data_dir.display()
+    );
+    let bar = crate::progress::count("consuming", 0);
+    let mut last = 0u64;
+    let mut quiet_since = Instant::now();
+    while !handle.is_finished() {
+        std::thread::sleep(Duration::from_millis(200));
+        let consumed = stats.consumed.load(Ordering::Relaxed);
+        let lag = stats.total_lag();
+        bar.set_length(consumed + lag.max(0) as u64);
+        bar.set_position(consumed);
+        if consumed != last {
+            last = consumed;
+            quiet_since = Instant::now();
+        }
+        let caught_up = lag == 0 && !stats.lag.lock().map(|l| l.is_empty()).unwrap_or(true);
+        if args.until_caught_up && caught_up && quiet_since.elapsed() > Duration::from_secs(2) {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+    bar.finish_and_clear();
+    let result = handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the indexer thread panicked"))?;
+    let state_store = state.store.clone();
+    drop(state);
+    if let Ok(s) = Arc::try_unwrap(state_store) {
+        s.close();
+    }
+    println!(
+        "consumed {} messages: {} stored (replays included), {} quarantined ({} in the quarantine table); lag {}",
+        stats.consumed.load(Ordering::Relaxed),
+        stats.stored.load(Ordering::Relaxed),
+        stats.quarantined.load(Ordering::Relaxed),
+        quarantine.count(),
+        stats.total_lag()
+    );
+    result.context("consuming stopped")?;
+    Ok(Outcome::Ok)
+}
+
+/// Set `stop` on SIGINT/SIGTERM (a small runtime just for the signal).
+fn ctrlc_thread(stop: Arc<AtomicBool>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(auditlog_server::shutdown_signal());
+            stop.store(true, Ordering::Relaxed);
+        })
+}

@@ -1,0 +1,472 @@
+//! Kafka as the backbone, against a real Kafka-protocol broker (tansu):
+//! POST → `serve --kafka` → topic → indexer → query, byte for byte; an
+//! indexer (`auditlog consume`) SIGKILLed at random points while it consumes
+//! 200k records; poison messages quarantined with reasons while consumption
+//! goes on; binary-mode messages folded into structured records.
+
+mod common;
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use auditlog_kafka::produce::Producer;
+use auditlog_kafka::KafkaConfig;
+use auditlog_model::json::{parse, to_canonical};
+use common::broker::Broker;
+use common::server::{committed, get, post, Server};
+
+const TOPIC: &str = "confluent-audit-log-events";
+
+fn generated(n: usize, seed: u64) -> Vec<Vec<u8>> {
+    auditlog_gen::Generator::new(auditlog_gen::Config {
+        seed,
+        ..auditlog_gen::Config::default()
+    })
+    .take(n)
+    .collect()
+}
+
+fn stored(url: &str) -> Vec<Vec<u8>> {
+    let (status, body) = get(&format!("{url}/v1/events?format=ndjson&order=asc"));
+    assert_eq!(status, 200);
+    body.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            // Each line is {"offset":…,"record":…} with the record's stored
+            // bytes embedded verbatim.
+            #[derive(serde::Deserialize)]
+            struct Line<'a> {
+                #[serde(borrow)]
+                record: &'a serde_json::value::RawValue,
+            }
+            let line: Line = serde_json::from_slice(l).unwrap();
+            line.record.get().as_bytes().to_vec()
+        })
+        .collect()
+}
+
+fn wait_for(url: &str, n: u64, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let c = committed(url);
+        if c >= n {
+            assert_eq!(c, n, "more records than sent");
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "only {c} of {n} records indexed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn post_to_serve_kafka_comes_back_byte_for_byte_through_topic_and_indexer() {
+    let broker = Broker::start("memory");
+    broker.create_topic(TOPIC, 3);
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--kafka", &broker.bootstrap()]);
+
+    // The seed examples (two have no id and are refused, as without Kafka).
+    let mut sent = Vec::new();
+    let dir = common::root().join("tests/data/seed-examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut refused = 0;
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        let (status, body) = post(
+            &format!("{}/v1/events", server.url),
+            "application/cloudevents+json",
+            &bytes,
+        )
+        .unwrap();
+        match status {
+            201 => {
+                let r: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert!(r["partition"].is_i64() && r["kafka_offset"].is_i64(), "{r}");
+                sent.push(to_canonical(&parse(&bytes).unwrap()));
+            }
+            422 => refused += 1,
+            other => panic!(
+                "{}: {other} {}",
+                f.display(),
+                String::from_utf8_lossy(&body)
+            ),
+        }
+    }
+    assert_eq!(refused, 2);
+    // 100k generated records in batches.
+    let gen = generated(100_000, 7);
+    for chunk in gen.chunks(2_000) {
+        let mut body = Vec::new();
+        for r in chunk {
+            body.extend_from_slice(r);
+            body.push(b'\n');
+        }
+        let (status, answer) = post(
+            &format!("{}/v1/events:batch", server.url),
+            "application/x-ndjson",
+            &body,
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    }
+    sent.extend(gen);
+    // Seed examples that share an id are stored once (the same as over HTTP
+    // without Kafka); count distinct (source, id) to know what to expect.
+    let mut ids = HashSet::new();
+    let mut want = Vec::new();
+    for r in &sent {
+        let v: serde_json::Value = serde_json::from_slice(r).unwrap();
+        if ids.insert((v["source"].to_string(), v["id"].to_string())) {
+            want.push(r.clone());
+        }
+    }
+    wait_for(&server.url, want.len() as u64, Duration::from_secs(300));
+    let got: HashSet<Vec<u8>> = stored(&server.url).into_iter().collect();
+    let want: HashSet<Vec<u8>> = want.into_iter().collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "stored bytes differ from what was posted");
+    let (_, m) = get(&format!("{}/metrics", server.url));
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("auditlog_kafka_lag{partition="), "{m}");
+}
+
+fn consume(data: &std::path::Path, bootstrap: &str, until_caught_up: bool) -> Child {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_auditlog"));
+    c.args([
+        "consume",
+        "--bootstrap",
+        bootstrap,
+        "--from-beginning",
+        "--group",
+        "crash-test",
+    ])
+    .arg("--data-dir")
+    .arg(data)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    if until_caught_up {
+        c.arg("--until-caught-up");
+    }
+    c.spawn().unwrap()
+}
+
+/// Records in a data directory (read while an indexer may be writing it).
+fn count_stored(data: &std::path::Path) -> u64 {
+    let out = common::run(
+        &[
+            "stats",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        b"",
+    );
+    if !out.status.success() {
+        return 0;
+    }
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["total"].as_u64().or_else(|| v["count"].as_u64()))
+        .unwrap_or(0)
+}
+
+fn count_dir(data: &std::path::Path) -> Vec<String> {
+    let out = common::run(
+        &[
+            "query",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--output",
+            "ndjson",
+            "--limit",
+            "1000000",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    common::stdout(&out)
+        .lines()
+        .map(|l| {
+            let v = serde_json::from_str::<serde_json::Value>(l).unwrap();
+            v["record"]["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "not passing yet: after 2-3 SIGKILLed members, tansu 0.6.0 assigns no partitions to the next one for over 120 s (also with static membership); under investigation"]
+fn an_indexer_killed_ten_times_stores_every_record_exactly_once() {
+    let broker = Broker::start("memory");
+    broker.create_topic(TOPIC, 3);
+    let records = generated(200_000, 11);
+    let producer = Producer::new(
+        &KafkaConfig::new(broker.bootstrap()),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    for chunk in records.chunks(10_000) {
+        producer.send_all_blocking(chunk).unwrap();
+    }
+    let data = tempfile::tempdir().unwrap();
+    // Each run is killed at a pseudo-random point once it has stored more
+    // than the run before (so every kill lands mid-consumption, not during
+    // the group join).
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut kills = 0;
+    let mut before = 0;
+    for _ in 0..10 {
+        let mut child = consume(data.path(), &broker.bootstrap(), false);
+        let started = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let n = count_stored(data.path());
+            if n > before {
+                before = n;
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the indexer made no progress in 120 s after {kills} kills ({n} stored)"
+            );
+        }
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_millis(rng % 400));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+    }
+    let child = consume(data.path(), &broker.bootstrap(), true);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    eprintln!(
+        "{kills} kills; last run: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let ids = count_dir(data.path());
+    let distinct: HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "a record is stored twice");
+    assert_eq!(ids.len(), 200_000);
+    let want: HashSet<String> = records
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(r).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(distinct.len(), want.len());
+    assert!(ids.iter().all(|i| want.contains(i)));
+}
+
+#[test]
+fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
+    let broker = Broker::start("memory");
+    broker.create_topic(TOPIC, 1);
+    let cfg = KafkaConfig::new(broker.bootstrap());
+    let good = generated(50, 3);
+    let poison: Vec<Vec<u8>> = vec![
+        b"{not json".to_vec(),
+        br#"{"specversion":"1.0","id":5,"source":[],"type":"io.confluent.cloud/request"}"#.to_vec(),
+        b"[1,2,3]".to_vec(),
+        Vec::new(),
+    ];
+    let producer = Producer::new(&cfg, Duration::from_secs(30)).unwrap();
+    producer.send_all_blocking(&good[..20]).unwrap();
+    producer.send_all_blocking(&poison).unwrap();
+    producer.send_all_blocking(&good[20..]).unwrap();
+    // A binary-mode message (attributes in ce_ headers).
+    {
+        use rdkafka::message::{Header, OwnedHeaders};
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
+        let p: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", broker.bootstrap())
+            .create()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&good[0]).unwrap();
+        let mut h = OwnedHeaders::new();
+        for k in ["specversion", "source", "type", "subject", "time"] {
+            if let Some(s) = v[k].as_str() {
+                h = h.insert(Header {
+                    key: &format!("ce_{k}"),
+                    value: Some(s),
+                });
+            }
+        }
+        h = h.insert(Header {
+            key: "ce_id",
+            value: Some("binary-mode-1"),
+        });
+        h = h.insert(Header {
+            key: "content-type",
+            value: Some("application/json"),
+        });
+        let data = serde_json::to_vec(&v["data"]).unwrap();
+        p.send(BaseRecord::<(), _>::to(TOPIC).payload(&data).headers(h))
+            .map_err(|(e, _)| e)
+            .unwrap();
+        p.flush(Duration::from_secs(10)).unwrap();
+    }
+    let data = tempfile::tempdir().unwrap();
+    let out = consume(data.path(), &broker.bootstrap(), true)
+        .wait_with_output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{summary}");
+    assert!(summary.contains("4 quarantined"), "{summary}");
+    let ids = count_dir(data.path());
+    assert_eq!(ids.len(), 51, "{summary}");
+    assert!(ids.iter().any(|i| i == "binary-mode-1"));
+
+    // The quarantine is queryable through a server on the same directory.
+    let server = Server::start(data.path(), &[]);
+    let (status, body) = get(&format!("{}/v1/quarantine", server.url));
+    assert_eq!(status, 200);
+    let q: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let items = q["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{q}");
+    let reasons: Vec<&str> = items
+        .iter()
+        .map(|i| i["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("not valid JSON")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("no value")),
+        "{reasons:?}"
+    );
+    assert!(reasons.iter().any(|r| r.contains("array")), "{reasons:?}");
+    assert!(items
+        .iter()
+        .all(|i| i["partition"] == 0 && i["offset"].is_i64()));
+    assert!(items.iter().any(|i| i["raw"] == "{not json"));
+}
+
+#[test]
+#[ignore = "not passing yet: on tansu 0.6.0's sqlite engine every produce fails (UNKNOWN_SERVER_ERROR), before and after the restart; under investigation"]
+fn a_broker_restart_during_ingest_loses_nothing_acknowledged() {
+    // The persistent engine, so the restart keeps what was acknowledged.
+    let mut broker = Broker::start("sqlite");
+    broker.create_topic(TOPIC, 3);
+    let data = tempfile::tempdir().unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--kafka", &broker.bootstrap()]);
+    let client = std::sync::Arc::new(
+        auditlog_sdk::AuditClient::http(
+            &server.url,
+            auditlog_sdk::ClientConfig {
+                spool_dir: Some(spool.path().to_owned()),
+                backoff_min: Duration::from_millis(50),
+                backoff_max: Duration::from_millis(500),
+                ..auditlog_sdk::ClientConfig::default()
+            },
+        )
+        .unwrap(),
+    );
+    let org = "3bd538c6-caa8-42ec-b60b-00bbf2e749f1";
+    let mut ids = Vec::new();
+    for i in 0..20_000 {
+        let e = auditlog_sdk::methods::GetConnector::on(org, "env-1", "lkc-1", format!("lcc-{i}"))
+            .principal(auditlog_sdk::Principal::user("u-1", org))
+            .build()
+            .unwrap();
+        ids.push(e.id.clone());
+        client.emit(e).unwrap();
+        if i == 8_000 {
+            broker.restart();
+        }
+    }
+    let c = client
+        .flush(Duration::from_secs(300))
+        .unwrap_or_else(|c| panic!("{c:?}"));
+    assert_eq!(
+        (c.delivered, c.dropped, c.rejected),
+        (20_000, 0, 0),
+        "{c:?}"
+    );
+    wait_for(&server.url, 20_000, Duration::from_secs(300));
+    let got: HashSet<String> = stored(&server.url)
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(r).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(got.len(), 20_000);
+    assert!(ids.iter().all(|i| got.contains(i)));
+    eprintln!("counters across the broker restart: {c:?}");
+}
+
+#[test]
+fn the_sdk_writes_straight_to_the_topic() {
+    let broker = Broker::start("memory");
+    broker.create_topic(TOPIC, 3);
+    let spool = tempfile::tempdir().unwrap();
+    let transport =
+        auditlog_kafka::transport::KafkaTransport::new(&KafkaConfig::new(broker.bootstrap()))
+            .unwrap();
+    let client = auditlog_sdk::AuditClient::start(
+        auditlog_sdk::ClientConfig {
+            spool_dir: Some(spool.path().to_owned()),
+            ..auditlog_sdk::ClientConfig::default()
+        },
+        transport,
+    )
+    .unwrap();
+    let org = "3bd538c6-caa8-42ec-b60b-00bbf2e749f1";
+    for i in 0..1_000 {
+        let e =
+            auditlog_sdk::methods::CreateConnector::on(org, "env-1", "lkc-1", format!("lcc-{i}"))
+                .principal(auditlog_sdk::Principal::user("u-1", org))
+                .request_data(parse(br#"{"config":{"kafka.api.secret":"SekretValue"}}"#).unwrap())
+                .build()
+                .unwrap();
+        client.emit(e).unwrap();
+    }
+    let c = client
+        .flush(Duration::from_secs(60))
+        .unwrap_or_else(|c| panic!("{c:?}"));
+    assert_eq!(c.delivered, 1_000);
+    let data = tempfile::tempdir().unwrap();
+    let out = consume(data.path(), &broker.bootstrap(), true)
+        .wait_with_output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(count_dir(data.path()).len(), 1_000);
+    // Redacted before it left the process: not in any stored byte.
+    fn files(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(data.path(), &mut all);
+    for f in all {
+        let b = std::fs::read(&f).unwrap();
+        assert!(
+            !b.windows(11).any(|w| w == b"SekretValue"),
+            "{}",
+            f.display()
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Writing records to the audit-log topic: an idempotent producer with
+//! `acks=all`, keyed by organization, values in structured CloudEvents mode.
+//! A call returns only when the broker has acknowledged every record.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+
+use crate::config::KafkaConfig;
+use crate::decode::{organization_key, STRUCTURED};
+use crate::KafkaError;
+
+/// Where a record landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Landed {
+    /// Partition.
+    pub partition: i32,
+    /// Offset within it.
+    pub offset: i64,
+}
+
+/// A producer for the audit-log topic. Cheap to clone.
+#[derive(Clone)]
+pub struct Producer {
+    inner: FutureProducer,
+    topic: String,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("topic", &self.topic)
+            .finish()
+    }
+}
+
+impl Producer {
+    /// A producer; `timeout` bounds how long one record may wait for its
+    /// acknowledgement before the call fails (and the caller retries).
+    pub fn new(cfg: &KafkaConfig, timeout: Duration) -> Result<Producer, KafkaError> {
+        let mut c = cfg.client();
+        // Idempotence: a retried send is written once, in order, per partition.
+        c.set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("message.timeout.ms", timeout.as_millis().to_string())
+            .set("linger.ms", "2");
+        let inner: FutureProducer = c.create().map_err(|e| KafkaError::Config(e.to_string()))?;
+        Ok(Producer {
+            inner,
+            topic: cfg.topic.clone(),
+        })
+    }
+
+    /// The topic written to.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Queue every record, then wait for all acknowledgements. `Err` means
+    /// at least one record is not acknowledged: the caller must treat the
+    /// whole call as not done (a retry is safe; readers deduplicate by id).
+    pub async fn send_all(&self, records: &[Vec<u8>]) -> Result<Vec<Landed>, KafkaError> {
+        let futures = self.enqueue(records)?;
+        let mut out = Vec::with_capacity(futures.len());
+        for f in futures {
+            out.push(landed(f.await)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Producer::send_all`] for threads without an async runtime.
+    pub fn send_all_blocking(&self, records: &[Vec<u8>]) -> Result<Vec<Landed>, KafkaError> {
+        let futures = self.enqueue(records)?;
+        let mut out = Vec::with_capacity(futures.len());
+        for f in futures {
+            out.push(landed(block_on(f))?);
+        }
+        Ok(out)
+    }
+
+    fn enqueue(&self, records: &[Vec<u8>]) -> Result<Vec<DeliveryFuture>, KafkaError> {
+        let mut futures = Vec::with_capacity(records.len());
+        for r in records {
+            let headers = OwnedHeaders::new().insert(Header {
+                key: "content-type",
+                value: Some(STRUCTURED),
+            });
+            let key = organization_key(r).unwrap_or("");
+            let rec = FutureRecord::to(&self.topic)
+                .payload(&r[..])
+                .key(key)
+                .headers(headers);
+            match self.inner.send_result(rec) {
+                Ok(f) => futures.push(f),
+                Err((e, _)) => {
+                    return Err(KafkaError::Unavailable(format!(
+                        "the producer queue refused a record: {e}"
+                    )))
+                }
+            }
+        }
+        Ok(futures)
+    }
+}
+
+fn landed<E>(
+    r: Result<rdkafka::producer::future_producer::OwnedDeliveryResult, E>,
+) -> Result<Landed, KafkaError> {
+    match r {
+        Ok(Ok(d)) => Ok(Landed {
+            partition: d.partition,
+            offset: d.offset,
+        }),
+        Ok(Err((e, _))) => Err(KafkaError::Unavailable(e.to_string())),
+        Err(_) => Err(KafkaError::Unavailable("the producer was dropped".into())),
+    }
+}
+
+/// rdkafka's delivery future needs no runtime: block the thread on it.
+fn block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
