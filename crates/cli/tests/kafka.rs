@@ -356,7 +356,7 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
 }
 
 #[test]
-#[ignore = "not passing yet: on tansu 0.6.0's sqlite engine every produce fails (UNKNOWN_SERVER_ERROR), before and after the restart; under investigation"]
+#[ignore = "not passing yet: with the producer now renewed after a failure, all 20,000 events are acknowledged across the restart, but the indexer had stored only 6,254 after 300 s (tansu sqlite engine; its header-table trap or the group after the restart); under investigation"]
 fn a_broker_restart_during_ingest_loses_nothing_acknowledged() {
     // The persistent engine, so the restart keeps what was acknowledged.
     let mut broker = Broker::start("sqlite");

@@ -27,7 +27,8 @@ pub struct Landed {
 /// A producer for the audit-log topic. Cheap to clone.
 #[derive(Clone)]
 pub struct Producer {
-    inner: FutureProducer,
+    inner: Arc<std::sync::Mutex<FutureProducer>>,
+    settings: rdkafka::ClientConfig,
     topic: String,
 }
 
@@ -51,7 +52,8 @@ impl Producer {
             .set("linger.ms", "2");
         let inner: FutureProducer = c.create().map_err(|e| KafkaError::Config(e.to_string()))?;
         Ok(Producer {
-            inner,
+            inner: Arc::new(std::sync::Mutex::new(inner)),
+            settings: c,
             topic: cfg.topic.clone(),
         })
     }
@@ -68,7 +70,10 @@ impl Producer {
         let futures = self.enqueue(records)?;
         let mut out = Vec::with_capacity(futures.len());
         for f in futures {
-            out.push(landed(f.await)?);
+            match landed(f.await) {
+                Ok(l) => out.push(l),
+                Err(e) => return Err(self.renew(e)),
+            }
         }
         Ok(out)
     }
@@ -78,12 +83,37 @@ impl Producer {
         let futures = self.enqueue(records)?;
         let mut out = Vec::with_capacity(futures.len());
         for f in futures {
-            out.push(landed(block_on(f))?);
+            match landed(block_on(f)) {
+                Ok(l) => out.push(l),
+                Err(e) => return Err(self.renew(e)),
+            }
         }
         Ok(out)
     }
 
+    /// After a failed delivery, start over with a new producer (a new
+    /// producer id): an idempotent producer whose broker lost its state (a
+    /// restarted broker) otherwise fails every later send. Records of the
+    /// failed call are retried by the caller and deduplicated by id.
+    fn renew(&self, e: KafkaError) -> KafkaError {
+        match self.settings.create::<FutureProducer>() {
+            Ok(p) => {
+                if let Ok(mut inner) = self.inner.lock() {
+                    *inner = p;
+                }
+                tracing::warn!(error = %e, "kafka delivery failed; the producer was recreated");
+            }
+            Err(c) => tracing::error!(error = %c, "cannot recreate the kafka producer"),
+        }
+        e
+    }
+
     fn enqueue(&self, records: &[Vec<u8>]) -> Result<Vec<DeliveryFuture>, KafkaError> {
+        let producer = self
+            .inner
+            .lock()
+            .map(|p| p.clone())
+            .map_err(|_| KafkaError::Unavailable("the producer lock is poisoned".into()))?;
         let mut futures = Vec::with_capacity(records.len());
         for r in records {
             let headers = OwnedHeaders::new().insert(Header {
@@ -95,7 +125,7 @@ impl Producer {
                 .payload(&r[..])
                 .key(key)
                 .headers(headers);
-            match self.inner.send_result(rec) {
+            match producer.send_result(rec) {
                 Ok(f) => futures.push(f),
                 Err((e, _)) => {
                     return Err(KafkaError::Unavailable(format!(
