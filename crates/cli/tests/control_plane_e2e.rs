@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use auditlog_catalog::Catalog;
 use auditlog_control_plane::workload::{self, Call, Options};
 use auditlog_control_plane::Seed;
-use common::server::{free_port, get, Server};
+use common::server::{get, Server};
 use serde_json::Value;
 
 struct ControlPlaneProc {
@@ -31,32 +31,29 @@ impl Drop for ControlPlaneProc {
 }
 
 fn start_control_plane(server: &str, spool: &std::path::Path) -> ControlPlaneProc {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args([
-            "control-plane",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--server",
-            server,
-            "--spool-dir",
-            spool.to_str().unwrap(),
-            "--log",
-            "warn",
-        ])
-        .stdout(Stdio::null())
+    use std::io::BufRead;
+    // Port 0, and read the address it bound from its first line: no race
+    // with other tests picking "free" ports at the same time.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(["control-plane", "--addr", "127.0.0.1:0", "--server", server])
+        .arg("--spool-dir")
+        .arg(spool)
+        .args(["--log", "warn"])
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "control plane did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // Keep draining, so its later prints never meet a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches(',')
+        .to_owned();
     ControlPlaneProc { child, url }
 }
 
