@@ -449,24 +449,6 @@ fn the_sdk_writes_straight_to_the_topic() {
     assert!(out.status.success());
     assert_eq!(count_dir(data.path()).len(), 1_000);
     // Redacted before it left the process: not in any stored byte.
-    fn files(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                files(&p, out)
-            } else {
-                out.push(p)
-            }
-        }
-    }
-    let mut all = Vec::new();
-    files(data.path(), &mut all);
-    for f in all {
-        let b = std::fs::read(&f).unwrap();
-        assert!(
-            !b.windows(11).any(|w| w == b"SekretValue"),
-            "{}",
-            f.display()
-        );
-    }
+    let hits = common::files_containing(data.path(), b"SekretValue");
+    assert!(hits.is_empty(), "{hits:?}");
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use auditlog_model::json::parse;
@@ -54,30 +53,6 @@ fn data_with_secrets(via: &str) -> String {
         r#"{{"name": "marker-{via}-visible", {}}}"#,
         parts.join(", ")
     )
-}
-
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let mut hits = Vec::new();
-    for e in walk(dir) {
-        let bytes = std::fs::read(&e).unwrap();
-        if bytes.windows(needle.len()).any(|w| w == needle) {
-            hits.push(e.display().to_string());
-        }
-    }
-    hits
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]
@@ -144,12 +119,12 @@ fn no_planted_secret_is_in_any_stored_byte() {
     for via in ["sdk", "raw"] {
         let marker = format!("marker-{via}-visible");
         assert!(
-            !files_containing(data.path(), marker.as_bytes()).is_empty(),
+            !common::files_containing(data.path(), marker.as_bytes()).is_empty(),
             "the search cannot see record bytes (marker {marker} not found)"
         );
         for (i, plant) in PLANTS.iter().enumerate() {
             let s = secret(via, i);
-            let hits = files_containing(data.path(), s.as_bytes());
+            let hits = common::files_containing(data.path(), s.as_bytes());
             assert!(
                 hits.is_empty(),
                 "secret {s} (plant {plant}) found in {hits:?}"
@@ -158,7 +133,7 @@ fn no_planted_secret_is_in_any_stored_byte() {
     }
     // Nor in the client's spool directory.
     for i in 0..PLANTS.len() {
-        assert!(files_containing(spool.path(), secret("sdk", i).as_bytes()).is_empty());
+        assert!(common::files_containing(spool.path(), secret("sdk", i).as_bytes()).is_empty());
     }
 }
 
