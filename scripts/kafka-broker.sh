@@ -47,12 +47,36 @@ start() {
   for _ in $(seq 1 200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "tansu on 127.0.0.1:$port (pid $(cat "$dir/pid"), $engine)" >&2
+      [[ "$engine" == sqlite ]] && index_headers "$dir"
       return 0
     fi
     sleep 0.05
   done
   echo "error: the broker did not open port $port; see $dir/broker.log" >&2
   exit 1
+}
+
+# tansu's SQLite schema has no index on `header`: consuming records that carry
+# headers gets quadratic after ~100k records. The index persists in the file.
+index_headers() {
+  local db="$1/tansu.db"
+  if ! command -v python3 >/dev/null; then
+    echo "warning: python3 not found, so $db's header table stays unindexed (slow consumption past ~100k records)" >&2
+    return 0
+  fi
+  python3 - "$db" <<'PY' || echo "warning: could not index $db's header table" >&2
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=5)
+for _ in range(200):
+    try:
+        db.execute("create index if not exists header_topition_offset on header (topition, offset_id)")
+        db.commit()
+        break
+    except sqlite3.OperationalError:
+        time.sleep(0.05)
+else:
+    sys.exit(1)
+PY
 }
 
 stop() {

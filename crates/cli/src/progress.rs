@@ -29,7 +29,7 @@ pub fn bytes(what: &'static str) -> ProgressBar {
 pub fn count(what: &'static str, total: u64) -> ProgressBar {
     let b = visible(ProgressBar::new(total));
     b.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );

@@ -19,12 +19,7 @@ use common::server::{committed, get, post, Server};
 const TOPIC: &str = "confluent-audit-log-events";
 
 fn generated(n: usize, seed: u64) -> Vec<Vec<u8>> {
-    auditlog_gen::Generator::new(auditlog_gen::Config {
-        seed,
-        ..auditlog_gen::Config::default()
-    })
-    .take(n)
-    .collect()
+    common::generated(n, seed, auditlog_gen::Config::default().organizations)
 }
 
 fn stored(url: &str) -> Vec<Vec<u8>> {
@@ -143,7 +138,43 @@ fn post_to_serve_kafka_comes_back_byte_for_byte_through_topic_and_indexer() {
     assert!(m.contains("auditlog_kafka_lag{partition="), "{m}");
 }
 
-fn consume(data: &std::path::Path, bootstrap: &str, until_caught_up: bool) -> Child {
+/// An `auditlog consume` process, SIGKILLed when dropped (a failing test
+/// must not leave it running); its stderr goes to a log beside the data.
+struct Consume {
+    child: Option<Child>,
+    log: tempfile::NamedTempFile,
+}
+
+impl Consume {
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Wait for it to exit; its stdout and success.
+    fn finish(mut self) -> (bool, String) {
+        let out = self.child.take().unwrap().wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+}
+
+impl Drop for Consume {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn consume(data: &std::path::Path, bootstrap: &str, until_caught_up: bool) -> Consume {
+    let log = tempfile::NamedTempFile::new().unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_auditlog"));
     c.args([
         "consume",
@@ -153,14 +184,28 @@ fn consume(data: &std::path::Path, bootstrap: &str, until_caught_up: bool) -> Ch
         "--group",
         "crash-test",
     ])
+    // For debugging a failure, e.g. AUDITLOG_TEST_CONSUME_LOG=info,librdkafka=debug
+    // and AUDITLOG_TEST_CONSUME_ARGS="-X debug=cgrp".
+    .env(
+        "AUDITLOG_LOG",
+        std::env::var("AUDITLOG_TEST_CONSUME_LOG").unwrap_or_else(|_| "info".into()),
+    )
+    .args(
+        std::env::var("AUDITLOG_TEST_CONSUME_ARGS")
+            .unwrap_or_default()
+            .split_whitespace(),
+    )
     .arg("--data-dir")
     .arg(data)
     .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    .stderr(log.as_file().try_clone().unwrap());
     if until_caught_up {
         c.arg("--until-caught-up");
     }
-    c.spawn().unwrap()
+    Consume {
+        child: Some(c.spawn().unwrap()),
+        log,
+    }
 }
 
 /// Records in a data directory (read while an indexer may be writing it).
@@ -208,60 +253,94 @@ fn count_dir(data: &std::path::Path) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "not passing yet: after 2-3 SIGKILLed members, tansu 0.6.0 assigns no partitions to the next one for over 120 s (also with static membership); under investigation"]
 fn an_indexer_killed_ten_times_stores_every_record_exactly_once() {
-    let broker = Broker::start("memory");
+    let broker = Broker::start("sqlite");
     broker.create_topic(TOPIC, 3);
     let records = generated(200_000, 11);
-    let producer = Producer::new(
-        &KafkaConfig::new(broker.bootstrap()),
-        Duration::from_secs(30),
-    )
-    .unwrap();
+    let mut cfg = KafkaConfig::new(broker.bootstrap());
+    cfg.extra = std::env::var("AUDITLOG_TEST_PRODUCER_X")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let producer = Producer::new(&cfg, Duration::from_secs(30)).unwrap();
     for chunk in records.chunks(10_000) {
         producer.send_all_blocking(chunk).unwrap();
     }
+    // Every acknowledged record is in the topic before the test begins.
+    let high = producer.high_watermarks(Duration::from_secs(10)).unwrap();
+    assert_eq!(high.values().sum::<i64>(), 200_000, "{high:?}");
     let data = tempfile::tempdir().unwrap();
-    // Each run is killed at a pseudo-random point once it has stored more
-    // than the run before (so every kill lands mid-consumption, not during
-    // the group join).
+    // Run i is killed at a pseudo-random point past roughly i/11 of the
+    // records (and past what the run before stored), so the kills spread
+    // over the whole consumption; some land during a group join.
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
     let mut kills = 0;
     let mut before = 0;
-    for _ in 0..10 {
+    for i in 1..=10u64 {
+        let target = (i * 18_000).saturating_sub(next() % 6_000);
         let mut child = consume(data.path(), &broker.bootstrap(), false);
         let started = Instant::now();
         loop {
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
             let n = count_stored(data.path());
-            if n > before {
+            if n > before && n >= target {
                 before = n;
                 break;
             }
             assert!(
                 started.elapsed() < Duration::from_secs(120),
-                "the indexer made no progress in 120 s after {kills} kills ({n} stored)"
+                "the indexer made no progress in 120 s after {kills} kills ({n} stored); its log:\n{}",
+                child.log()
             );
         }
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(rng % 400));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(next() % 300));
+        child.kill();
         kills += 1;
+        eprintln!(
+            "kill {kills}: {before} stored, after {:?}",
+            started.elapsed()
+        );
     }
-    let child = consume(data.path(), &broker.bootstrap(), true);
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    eprintln!(
-        "{kills} kills; last run: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (ok, summary) = consume(data.path(), &broker.bootstrap(), true).finish();
+    assert!(ok, "{summary}");
+    eprintln!("{kills} kills; last run: {summary}");
     let ids = count_dir(data.path());
     let distinct: HashSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), ids.len(), "a record is stored twice");
-    assert_eq!(ids.len(), 200_000);
+    if ids.len() != 200_000 {
+        // Where the missing ones were produced: runs mean skipped offsets.
+        let missing: Vec<(usize, i32)> = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let id = serde_json::from_slice::<serde_json::Value>(r).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                (!distinct.contains(&id)).then(|| {
+                    let org = auditlog_kafka::decode::organization_key(r).unwrap_or("");
+                    (
+                        i,
+                        auditlog_kafka::partition::partition_for_key(org.as_bytes(), 3),
+                    )
+                })
+            })
+            .collect();
+        panic!(
+            "{} of 200000 stored; missing (index, partition), first 50: {:?}; last: {:?}",
+            ids.len(),
+            &missing[..missing.len().min(50)],
+            missing.last()
+        );
+    }
     let want: HashSet<String> = records
         .iter()
         .map(|r| {
@@ -324,11 +403,8 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
         p.flush(Duration::from_secs(10)).unwrap();
     }
     let data = tempfile::tempdir().unwrap();
-    let out = consume(data.path(), &broker.bootstrap(), true)
-        .wait_with_output()
-        .unwrap();
-    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{summary}");
+    let (ok, summary) = consume(data.path(), &broker.bootstrap(), true).finish();
+    assert!(ok, "{summary}");
     assert!(summary.contains("4 quarantined"), "{summary}");
     let ids = count_dir(data.path());
     assert_eq!(ids.len(), 51, "{summary}");
@@ -361,7 +437,6 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
 }
 
 #[test]
-#[ignore = "not passing yet: with the producer now renewed after a failure, all 20,000 events are acknowledged across the restart, but the indexer had stored only 6,254 after 300 s (tansu sqlite engine; its header-table trap or the group after the restart); under investigation"]
 fn a_broker_restart_during_ingest_loses_nothing_acknowledged() {
     // The persistent engine, so the restart keeps what was acknowledged.
     let mut broker = Broker::start("sqlite");
@@ -382,18 +457,39 @@ fn a_broker_restart_during_ingest_loses_nothing_acknowledged() {
         .unwrap(),
     );
     let org = "3bd538c6-caa8-42ec-b60b-00bbf2e749f1";
-    let mut ids = Vec::new();
-    for i in 0..20_000 {
-        let e = auditlog_sdk::methods::GetConnector::on(org, "env-1", "lkc-1", format!("lcc-{i}"))
-            .principal(auditlog_sdk::Principal::user("u-1", org))
-            .build()
-            .unwrap();
-        ids.push(e.id.clone());
-        client.emit(e).unwrap();
-        if i == 8_000 {
-            broker.restart();
-        }
+    let emitter = {
+        let client = client.clone();
+        std::thread::spawn(move || {
+            let mut ids = Vec::new();
+            for i in 0..20_000 {
+                let e = auditlog_sdk::methods::GetConnector::on(
+                    org,
+                    "env-1",
+                    "lkc-1",
+                    format!("lcc-{i}"),
+                )
+                .principal(auditlog_sdk::Principal::user("u-1", org))
+                .build()
+                .unwrap();
+                ids.push(e.id.clone());
+                client.emit(e).unwrap();
+            }
+            ids
+        })
+    };
+    // Mid-ingest, the broker goes away for longer than the server's
+    // delivery timeout (10 s), so requests in flight get a 503.
+    let started = Instant::now();
+    while client.counters().delivered < 5_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{:?}",
+            client.counters()
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
+    broker.restart_after(Duration::from_secs(12));
+    let ids = emitter.join().unwrap();
     let c = client
         .flush(Duration::from_secs(300))
         .unwrap_or_else(|c| panic!("{c:?}"));
@@ -402,6 +498,8 @@ fn a_broker_restart_during_ingest_loses_nothing_acknowledged() {
         (20_000, 0, 0),
         "{c:?}"
     );
+    // The restart was felt: some requests got a 503 and were retried.
+    assert!(c.retried > 0, "{c:?}");
     wait_for(&server.url, 20_000, Duration::from_secs(300));
     let got: HashSet<String> = stored(&server.url)
         .iter()
@@ -448,12 +546,89 @@ fn the_sdk_writes_straight_to_the_topic() {
         .unwrap_or_else(|c| panic!("{c:?}"));
     assert_eq!(c.delivered, 1_000);
     let data = tempfile::tempdir().unwrap();
-    let out = consume(data.path(), &broker.bootstrap(), true)
-        .wait_with_output()
-        .unwrap();
-    assert!(out.status.success());
+    let (ok, summary) = consume(data.path(), &broker.bootstrap(), true).finish();
+    assert!(ok, "{summary}");
     assert_eq!(count_dir(data.path()).len(), 1_000);
     // Redacted before it left the process: not in any stored byte.
     let hits = common::files_containing(data.path(), b"SekretValue");
     assert!(hits.is_empty(), "{hits:?}");
+}
+
+#[test]
+fn from_time_starts_each_partition_at_the_first_record_at_or_after_it() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
+    let broker = Broker::start("memory");
+    broker.create_topic(TOPIC, 2);
+    let records = generated(60, 5);
+    let p: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .create()
+        .unwrap();
+    // 40 records stamped a day ago, then 20 stamped now, over 2 partitions.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for (i, r) in records.iter().enumerate() {
+        let ts = if i < 40 { now_ms - 86_400_000 } else { now_ms };
+        let key = format!("k{}", i % 2);
+        p.send(
+            BaseRecord::to(TOPIC)
+                .payload(&r[..])
+                .key(&key)
+                .timestamp(ts),
+        )
+        .map_err(|(e, _)| e)
+        .unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = common::run(
+        &[
+            "consume",
+            "--bootstrap",
+            &broker.bootstrap(),
+            "--group",
+            "from-time",
+            "--from-time",
+            "-1h",
+            "--until-caught-up",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let summary = common::stdout(&out);
+    assert!(
+        summary.contains("consumed 60 messages: 40 skipped"),
+        "{summary}"
+    );
+    let want: HashSet<String> = records[40..]
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(r).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let got: HashSet<String> = count_dir(data.path()).into_iter().collect();
+    assert_eq!(got, want);
+    // --from-beginning and --from-time contradict each other.
+    let out = common::run(
+        &[
+            "consume",
+            "--bootstrap",
+            &broker.bootstrap(),
+            "--from-beginning",
+            "--from-time",
+            "-1h",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("cannot be used with"));
 }

@@ -48,8 +48,9 @@ impl KafkaConfig {
         }
     }
 
-    /// The librdkafka settings common to every client.
-    pub(crate) fn client(&self) -> ClientConfig {
+    /// The librdkafka settings common to every client, then `defaults`,
+    /// then the user's `extra` (so `-X` can tune anything in `defaults`).
+    pub(crate) fn client(&self, defaults: &[(&str, &str)]) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap)
             .set("client.id", "auditlog")
@@ -60,6 +61,9 @@ impl KafkaConfig {
                 .set("sasl.mechanisms", "PLAIN")
                 .set("sasl.username", &s.username)
                 .set("sasl.password", &s.password);
+        }
+        for (k, v) in defaults {
+            c.set(*k, *v);
         }
         for (k, v) in &self.extra {
             c.set(k, v);

@@ -5,14 +5,15 @@
 //! Messages that cannot be records are quarantined with their raw bytes,
 //! partition, offset and reason — never dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::message::{Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::config::KafkaConfig;
 use crate::decode::decode;
@@ -58,6 +59,31 @@ pub trait Sink {
     fn store(&mut self, batch: &[Incoming]) -> Result<Vec<Verdict>, String>;
     /// Keep quarantined messages durably.
     fn quarantine(&mut self, items: &[Quarantined]) -> Result<(), String>;
+    /// Per partition, the next offset this sink holds everything before
+    /// (what [`Sink::record_progress`] last recorded). Used by
+    /// [`Resume::Store`]; a sink that keeps nothing returns an empty map.
+    fn progress(&self) -> Result<BTreeMap<i32, i64>, String> {
+        Ok(BTreeMap::new())
+    }
+    /// Remember, after a batch is stored, how far each partition is held.
+    fn record_progress(&mut self, next: &BTreeMap<i32, i64>) -> Result<(), String> {
+        let _ = next;
+        Ok(())
+    }
+}
+
+/// Where a partition starts when this member is assigned it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resume {
+    /// At the group's committed offset (else per `from_beginning`): the
+    /// group reads each record once, wherever it is stored.
+    #[default]
+    Group,
+    /// Where this sink's own progress says (from the oldest record if it
+    /// never held the partition): a node that takes a partition over after
+    /// a rebalance first backfills what other nodes indexed, so its store
+    /// holds every record of every partition it owns.
+    Store,
 }
 
 /// How to consume.
@@ -71,6 +97,17 @@ pub struct IndexOptions {
     pub batch_max: usize,
     /// Longest wait to fill a batch.
     pub batch_wait: Duration,
+    /// Skip, per partition, the messages before the first one whose Kafka
+    /// timestamp (milliseconds since the epoch) is at or after this — what
+    /// `offsetsForTimes` would seek to. Skipped messages are committed, so a
+    /// restart does not read them again.
+    pub from_time: Option<i64>,
+    /// Rejoin the group when a partition owned elsewhere has had records
+    /// waiting and an unmoved committed offset for this long (a wedged
+    /// group, e.g. after members died mid-rebalance).
+    pub stall_rejoin: Duration,
+    /// Where an assigned partition starts.
+    pub resume: Resume,
 }
 
 impl Default for IndexOptions {
@@ -80,6 +117,9 @@ impl Default for IndexOptions {
             from_beginning: true,
             batch_max: 2_000,
             batch_wait: Duration::from_millis(50),
+            from_time: None,
+            stall_rejoin: Duration::from_secs(20),
+            resume: Resume::Group,
         }
     }
 }
@@ -97,6 +137,87 @@ pub struct IndexStats {
     pub commits: AtomicU64,
     /// Partition -> messages behind the high watermark, for assigned partitions.
     pub lag: Mutex<BTreeMap<i32, i64>>,
+    /// Messages before `from_time`, skipped.
+    pub skipped: AtomicU64,
+    /// Times this member left and rejoined a wedged group.
+    pub rejoins: AtomicU64,
+    /// The partitions this member is assigned now.
+    pub assigned: Mutex<BTreeSet<i32>>,
+    /// Messages the whole group has yet to commit, over every partition of
+    /// the topic (`None` until first measured).
+    pub group_behind: Mutex<Option<i64>>,
+    /// Per partition, the next offset the sink holds everything before
+    /// (partitions this member ever stored; kept across reassignments).
+    pub progress: Mutex<BTreeMap<i32, i64>>,
+}
+
+impl IndexStats {
+    /// The next offset of `partition` the sink holds everything before.
+    pub fn held(&self, partition: i32) -> Option<i64> {
+        self.progress.lock().ok()?.get(&partition).copied()
+    }
+}
+
+/// librdkafka callbacks: on assignment, start each partition where
+/// [`Resume`] says, and track what is assigned.
+struct Rebalance {
+    resume: Resume,
+    stats: Arc<IndexStats>,
+}
+
+impl ClientContext for Rebalance {}
+
+impl ConsumerContext for Rebalance {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if self.resume == Resume::Store {
+                    let held = self
+                        .stats
+                        .progress
+                        .lock()
+                        .map(|p| p.clone())
+                        .unwrap_or_default();
+                    let parts: Vec<(String, i32)> = tpl
+                        .elements()
+                        .iter()
+                        .map(|e| (e.topic().to_owned(), e.partition()))
+                        .collect();
+                    for (topic, p) in parts {
+                        let start = held
+                            .get(&p)
+                            .map_or(Offset::Beginning, |o| Offset::Offset(*o));
+                        let _ = tpl.set_partition_offset(&topic, p, start);
+                    }
+                }
+                if let Err(e) = consumer.assign(tpl) {
+                    tracing::error!(error = %e, "kafka: taking the assigned partitions");
+                }
+                if let Ok(mut a) = self.stats.assigned.lock() {
+                    *a = tpl.elements().iter().map(|e| e.partition()).collect();
+                }
+                tracing::info!(partitions = ?tpl.elements().iter().map(|e| e.partition()).collect::<Vec<_>>(), "kafka: partitions assigned");
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                if let Err(e) = consumer.unassign() {
+                    tracing::error!(error = %e, "kafka: giving partitions back");
+                }
+                if let Ok(mut a) = self.stats.assigned.lock() {
+                    a.clear();
+                }
+                if let Ok(mut l) = self.stats.lag.lock() {
+                    l.clear();
+                }
+                tracing::info!("kafka: partitions revoked");
+            }
+            other => tracing::error!(error = ?other, "kafka: rebalance failed"),
+        }
+    }
 }
 
 impl IndexStats {
@@ -108,10 +229,67 @@ impl IndexStats {
 
 /// A consumer-group member feeding a sink.
 pub struct Indexer {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<Rebalance>,
+    cfg: KafkaConfig,
     topic: String,
     options: IndexOptions,
     stats: Arc<IndexStats>,
+    /// Partitions owned elsewhere with records waiting: their committed
+    /// offset and since when it has not moved.
+    stalled: BTreeMap<i32, (i64, Instant)>,
+    /// Partitions that have reached `from_time` (see [`IndexOptions::from_time`]).
+    started: BTreeMap<i32, bool>,
+}
+
+/// Whether a message of `partition` with this timestamp is at or past
+/// `from` (once one is, every later one of the partition is).
+fn reached_from_time(
+    from: Option<i64>,
+    started: &mut BTreeMap<i32, bool>,
+    partition: i32,
+    timestamp: Option<i64>,
+) -> bool {
+    let Some(from) = from else {
+        return true;
+    };
+    let started = started.entry(partition).or_insert(false);
+    if !*started && timestamp.is_some_and(|t| t >= from) {
+        *started = true;
+    }
+    *started
+}
+
+/// A consumer in `options.group`, subscribed to the topic.
+fn join(
+    cfg: &KafkaConfig,
+    options: &IndexOptions,
+    stats: &Arc<IndexStats>,
+) -> Result<BaseConsumer<Rebalance>, KafkaError> {
+    let mut c = cfg.client(&[
+        (
+            "auto.offset.reset",
+            if options.from_beginning || options.from_time.is_some() {
+                "earliest"
+            } else {
+                "latest"
+            },
+        ),
+        // A killed member is noticed after this long; Kafka's minimum.
+        ("session.timeout.ms", "10000"),
+        ("heartbeat.interval.ms", "1000"),
+    ]);
+    c.set("group.id", &options.group)
+        // Offsets are committed by hand, after the store commit.
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false");
+    let consumer: BaseConsumer<Rebalance> = c
+        .create_with_context(Rebalance {
+            resume: options.resume,
+            stats: stats.clone(),
+        })
+        .map_err(|e| KafkaError::Config(e.to_string()))?;
+    consumer.subscribe(&[&cfg.topic])?;
+    Ok(consumer)
 }
 
 impl std::fmt::Debug for Indexer {
@@ -125,29 +303,25 @@ impl std::fmt::Debug for Indexer {
 
 impl Indexer {
     /// Join `options.group` on `cfg.topic`.
-    pub fn new(cfg: &KafkaConfig, options: IndexOptions) -> Result<Indexer, KafkaError> {
-        let mut c = cfg.client();
-        c.set("group.id", &options.group)
-            // Offsets are committed by hand, after the store commit.
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set(
-                "auto.offset.reset",
-                if options.from_beginning {
-                    "earliest"
-                } else {
-                    "latest"
-                },
-            )
-            .set("session.timeout.ms", "10000")
-            .set("heartbeat.interval.ms", "1000");
-        let consumer: BaseConsumer = c.create().map_err(|e| KafkaError::Config(e.to_string()))?;
-        consumer.subscribe(&[&cfg.topic])?;
+    /// `held` is the sink's own progress ([`Sink::progress`]), used when
+    /// `options.resume` is [`Resume::Store`].
+    pub fn new(
+        cfg: &KafkaConfig,
+        options: IndexOptions,
+        held: BTreeMap<i32, i64>,
+    ) -> Result<Indexer, KafkaError> {
+        let stats = Arc::new(IndexStats {
+            progress: Mutex::new(held),
+            ..IndexStats::default()
+        });
         Ok(Indexer {
-            consumer,
+            consumer: join(cfg, &options, &stats)?,
+            cfg: cfg.clone(),
             topic: cfg.topic.clone(),
             options,
-            stats: Arc::new(IndexStats::default()),
+            stats,
+            stalled: BTreeMap::new(),
+            started: BTreeMap::new(),
         })
     }
 
@@ -160,11 +334,16 @@ impl Indexer {
     /// store (nothing of that batch is committed; restart to retry).
     pub fn run(&mut self, sink: &mut dyn Sink, stop: &AtomicBool) -> Result<(), KafkaError> {
         let mut lag_at = Instant::now();
+        let mut group_at = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             self.batch(sink)?;
             if lag_at.elapsed() >= Duration::from_millis(500) {
                 self.update_lag();
                 lag_at = Instant::now();
+            }
+            if group_at.elapsed() >= Duration::from_secs(1) {
+                self.watch_group()?;
+                group_at = Instant::now();
             }
         }
         self.update_lag();
@@ -194,6 +373,16 @@ impl Indexer {
             n += 1;
             let (partition, offset) = (m.partition(), m.offset());
             next.insert(partition, offset + 1);
+            let timestamp = m.timestamp().to_millis();
+            if !reached_from_time(
+                self.options.from_time,
+                &mut self.started,
+                partition,
+                timestamp,
+            ) {
+                self.stats.skipped.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             let headers: Vec<(&str, Option<&[u8]>)> = m
                 .headers()
                 .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
@@ -243,6 +432,11 @@ impl Indexer {
                 .quarantined
                 .fetch_add(quarantined.len() as u64, Ordering::Relaxed);
         }
+        sink.record_progress(&next)
+            .map_err(KafkaError::Unavailable)?;
+        if let Ok(mut p) = self.stats.progress.lock() {
+            p.extend(next.iter().map(|(k, v)| (*k, *v)));
+        }
         // Only now, with everything stored or quarantined, move the group on.
         let mut tpl = TopicPartitionList::new();
         for (p, o) in &next {
@@ -251,6 +445,99 @@ impl Indexer {
         self.consumer.commit(&tpl, CommitMode::Sync)?;
         self.stats.commits.fetch_add(1, Ordering::Relaxed);
         Ok(n)
+    }
+
+    /// Record the group's lag, and rejoin when the group is wedged: a
+    /// partition this member does not own has records waiting and its
+    /// committed offset has not moved for `stall_rejoin`. Kafka evicts a
+    /// dead member after its session timeout and rebalances by itself; this
+    /// is for brokers whose coordinator can end a rebalance with partitions
+    /// given to members that have died (tansu 0.6 does, when members are
+    /// killed mid-join). A fresh member id makes the coordinator rebalance
+    /// again. (A live member stuck for that long also triggers it, which
+    /// costs a rebalance and loses nothing.)
+    fn watch_group(&mut self) -> Result<(), KafkaError> {
+        let Some(progress) = self.group_progress() else {
+            return Ok(());
+        };
+        if let Ok(mut b) = self.stats.group_behind.lock() {
+            *b = Some(progress.iter().map(|(_, _, behind)| behind).sum());
+        }
+        let mine = self
+            .stats
+            .assigned
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default();
+        let mut wedged = None;
+        for (p, at, behind) in progress {
+            if behind == 0 || mine.contains(&p) {
+                self.stalled.remove(&p);
+                continue;
+            }
+            match self.stalled.get(&p) {
+                // Compare committed offsets only: the high watermark may move.
+                Some((was, since)) if *was == at => {
+                    if since.elapsed() >= self.options.stall_rejoin {
+                        wedged = Some((p, since.elapsed()));
+                    }
+                }
+                _ => {
+                    self.stalled.insert(p, (at, Instant::now()));
+                }
+            }
+        }
+        if let Some((p, waited)) = wedged {
+            tracing::warn!(
+                group = %self.options.group,
+                partition = p,
+                seconds = waited.as_secs(),
+                "records are waiting in a partition nobody has committed for a while; rejoining the group so it rebalances"
+            );
+            self.consumer = join(&self.cfg, &self.options, &self.stats)?;
+            self.stats.rejoins.fetch_add(1, Ordering::Relaxed);
+            self.stalled.clear();
+        }
+        Ok(())
+    }
+
+    /// Per partition of the topic: the group's committed offset (or the low
+    /// watermark) and the messages between it and the high watermark.
+    fn group_progress(&self) -> Option<Vec<(i32, i64, i64)>> {
+        let timeout = Duration::from_secs(2);
+        let md = self
+            .consumer
+            .fetch_metadata(Some(&self.topic), timeout)
+            .ok()?;
+        let partitions: Vec<i32> = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == self.topic)?
+            .partitions()
+            .iter()
+            .map(|p| p.id())
+            .collect();
+        let mut tpl = TopicPartitionList::new();
+        for p in &partitions {
+            tpl.add_partition(&self.topic, *p);
+        }
+        let committed = self.consumer.committed_offsets(tpl, timeout).ok()?;
+        let mut out = Vec::new();
+        for p in partitions {
+            let (low, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, p, timeout)
+                .ok()?;
+            let at = committed
+                .find_partition(&self.topic, p)
+                .and_then(|e| match e.offset() {
+                    Offset::Offset(o) => Some(o),
+                    _ => None,
+                })
+                .unwrap_or(low);
+            out.push((p, at, (high - at).max(0)));
+        }
+        Some(out)
     }
 
     /// Messages behind the high watermark, per assigned partition.

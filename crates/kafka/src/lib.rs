@@ -21,6 +21,7 @@
 pub mod config;
 pub mod decode;
 pub mod index;
+pub mod partition;
 pub mod produce;
 pub mod transport;
 

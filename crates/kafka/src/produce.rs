@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
 
 use crate::config::KafkaConfig;
 use crate::decode::{organization_key, STRUCTURED};
@@ -44,12 +44,17 @@ impl Producer {
     /// A producer; `timeout` bounds how long one record may wait for its
     /// acknowledgement before the call fails (and the caller retries).
     pub fn new(cfg: &KafkaConfig, timeout: Duration) -> Result<Producer, KafkaError> {
-        let mut c = cfg.client();
-        // Idempotence: a retried send is written once, in order, per partition.
-        c.set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("message.timeout.ms", timeout.as_millis().to_string())
-            .set("linger.ms", "2");
+        let timeout_ms = timeout.as_millis().to_string();
+        let mut c = cfg.client(&[
+            ("message.timeout.ms", &timeout_ms),
+            ("linger.ms", "2"),
+            // The Java clients' key hashing, so a tenant's records land on the
+            // same partition whichever client produced them.
+            ("partitioner", "murmur2_random"),
+        ]);
+        // Idempotence: a retried send is written once, in order, per
+        // partition. Set after the user's settings: not negotiable.
+        c.set("enable.idempotence", "true").set("acks", "all");
         let inner: FutureProducer = c.create().map_err(|e| KafkaError::Config(e.to_string()))?;
         Ok(Producer {
             inner: Arc::new(std::sync::Mutex::new(inner)),
@@ -87,6 +92,39 @@ impl Producer {
                 Ok(l) => out.push(l),
                 Err(e) => return Err(self.renew(e)),
             }
+        }
+        Ok(out)
+    }
+
+    /// The topic's high watermark per partition (the offset the next record
+    /// will get): everything acknowledged so far lies below it. Blocking.
+    pub fn high_watermarks(
+        &self,
+        timeout: Duration,
+    ) -> Result<std::collections::BTreeMap<i32, i64>, KafkaError> {
+        let producer = self
+            .inner
+            .lock()
+            .map(|p| p.clone())
+            .map_err(|_| KafkaError::Unavailable("the producer lock is poisoned".into()))?;
+        let client = producer.client();
+        let md = client.fetch_metadata(Some(&self.topic), timeout)?;
+        let partitions: Vec<i32> = md
+            .topics()
+            .iter()
+            .filter(|t| t.name() == self.topic)
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            return Err(KafkaError::Unavailable(format!(
+                "the topic {} has no partitions (does it exist?)",
+                self.topic
+            )));
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for p in partitions {
+            let (_, high) = client.fetch_watermarks(&self.topic, p, timeout)?;
+            out.insert(p, high);
         }
         Ok(out)
     }

@@ -61,6 +61,9 @@ pub struct KafkaMode {
     pub client: auditlog_kafka::KafkaConfig,
     /// The indexer's consumer group.
     pub group: String,
+    /// The other nodes of the group (base URLs), which reads are forwarded
+    /// to when this node's store does not hold all they need.
+    pub peers: Vec<String>,
 }
 
 /// What ingest does about secrets (`[redaction]` in the file).

@@ -2,6 +2,7 @@
 //! go through exactly the checks HTTP ingest applies, then the store), the
 //! quarantine table for messages that cannot be records, and its route.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +28,9 @@ pub struct KafkaState {
     pub quarantine: Option<QuarantineStore>,
     /// The indexer's counters and lag.
     pub index: Option<Arc<auditlog_kafka::index::IndexStats>>,
+    /// Other nodes of the same group (`serve --peer`), for reads this
+    /// node's store cannot answer completely (see `cluster`).
+    pub peers: Vec<String>,
 }
 
 /// The indexer's thread; it ends with the indexer's result.
@@ -41,7 +45,10 @@ pub fn spawn_indexer(
     options: auditlog_kafka::index::IndexOptions,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<(Arc<auditlog_kafka::index::IndexStats>, IndexerThread), auditlog_kafka::KafkaError> {
-    let mut indexer = auditlog_kafka::index::Indexer::new(cfg, options)?;
+    let held = quarantine
+        .progress()
+        .map_err(auditlog_kafka::KafkaError::Unavailable)?;
+    let mut indexer = auditlog_kafka::index::Indexer::new(cfg, options, held)?;
     let stats = indexer.stats();
     let handle = std::thread::Builder::new()
         .name("auditlog-indexer".into())
@@ -94,6 +101,14 @@ impl QuarantineStore {
                raw blob not null,
                at_unix_ms integer not null,
                unique (topic, partition, kafka_offset)
+             );
+             -- The indexer's own progress: the store holds every record of
+             -- (topic, partition) before next_offset.
+             create table if not exists progress (
+               topic text not null,
+               partition integer not null,
+               next_offset integer not null,
+               primary key (topic, partition)
              );",
         )?;
         Ok(QuarantineStore {
@@ -166,6 +181,35 @@ impl QuarantineStore {
         rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
     }
 
+    /// Per partition of the topic, the next offset the store holds
+    /// everything before.
+    pub fn progress(&self) -> Result<BTreeMap<i32, i64>, String> {
+        let conn = self.conn.lock().map_err(|e| e.to_string())?;
+        let mut st = conn
+            .prepare("select partition, next_offset from progress where topic = ?1")
+            .map_err(|e| e.to_string())?;
+        let rows = st
+            .query_map(params![self.topic], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| e.to_string())?;
+        rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+    }
+
+    /// Record that the store holds each partition up to `next` (never
+    /// moves a partition backwards).
+    pub fn record_progress(&self, next: &BTreeMap<i32, i64>) -> Result<(), String> {
+        let mut conn = self.conn.lock().map_err(|e| e.to_string())?;
+        let tx = conn.transaction().map_err(|e| e.to_string())?;
+        for (p, o) in next {
+            tx.execute(
+                "insert into progress (topic, partition, next_offset) values (?1, ?2, ?3)
+                 on conflict (topic, partition) do update set next_offset = max(next_offset, excluded.next_offset)",
+                params![self.topic, p, o],
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        tx.commit().map_err(|e| e.to_string())
+    }
+
     /// How many entries there are.
     pub fn count(&self) -> u64 {
         self.conn
@@ -215,6 +259,14 @@ impl Sink for StoreSink {
 
     fn quarantine(&mut self, items: &[Quarantined]) -> Result<(), String> {
         self.quarantine.add(items)
+    }
+
+    fn progress(&self) -> Result<BTreeMap<i32, i64>, String> {
+        self.quarantine.progress()
+    }
+
+    fn record_progress(&mut self, next: &BTreeMap<i32, i64>) -> Result<(), String> {
+        self.quarantine.record_progress(next)
     }
 }
 

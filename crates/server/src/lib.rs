@@ -3,6 +3,8 @@
 //! graceful shutdown. Configuration is resolved by the caller.
 
 pub mod auth;
+#[cfg(feature = "kafka")]
+pub mod cluster;
 pub mod config;
 mod ingest;
 #[cfg(feature = "kafka")]
@@ -72,7 +74,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tail", get(query::tail))
         .route("/v1/explain", get(query::explain));
     #[cfg(feature = "kafka")]
-    let router = router.route("/v1/quarantine", get(kafka::list_quarantine));
+    let router = router
+        .route("/v1/quarantine", get(kafka::list_quarantine))
+        .route("/v1/kafka/progress", get(cluster::get_progress));
     router
         .route("/v1/events:batch", post(ingest::post_batch))
         .route("/v1/events/{offset}", get(read::get_by_offset))
@@ -245,6 +249,9 @@ fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let options = auditlog_kafka::index::IndexOptions {
         group: k.group.clone(),
+        // Each node's store holds every record of the partitions it owns,
+        // backfilling after a rebalance, so its answers can be complete.
+        resume: auditlog_kafka::index::Resume::Store,
         ..Default::default()
     };
     // The indexer's copy of the state has no producer: it writes to the store.
@@ -260,6 +267,7 @@ fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError
         producer: Some(producer),
         quarantine: Some(quarantine),
         index: Some(stats),
+        peers: k.peers.clone(),
     };
     tracing::info!(bootstrap = %k.client.bootstrap, topic = %k.client.topic, group = %k.group, "kafka mode: ingest writes to the topic; an indexer consumes it into the store");
     Ok(Some((stop, handle)))

@@ -153,8 +153,17 @@ pub async fn list_events(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(p): Query<EventsParams>,
 ) -> Result<Response, Problem> {
+    #[cfg(feature = "kafka")]
+    if p.id.is_some() {
+        // A lookup by id can match any tenant's partition.
+        let f = effective_filter(&caller, None, None, None)?;
+        if let Some(r) = crate::cluster::route_read(&state, &f, &uri, &headers).await? {
+            return Ok(r);
+        }
+    }
     if p.id.is_some()
         && p.filter.is_none()
         && p.from.is_none()
@@ -169,6 +178,12 @@ pub async fn list_events(
         p.from.as_deref(),
         p.to.as_deref(),
     )?;
+    #[cfg(feature = "kafka")]
+    if p.id.is_none() {
+        if let Some(r) = crate::cluster::route_read(&state, &filter, &uri, &headers).await? {
+            return Ok(r);
+        }
+    }
     let order = parse_order(p.order.as_deref())?;
     let limit = parse_limit(p.limit.as_deref())?;
     let cursor = p
@@ -308,6 +323,8 @@ pub struct StatsParams {
 pub async fn get_stats(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(p): Query<StatsParams>,
 ) -> Result<Response, Problem> {
     let filter = effective_filter(
@@ -316,6 +333,10 @@ pub async fn get_stats(
         p.from.as_deref(),
         p.to.as_deref(),
     )?;
+    #[cfg(feature = "kafka")]
+    if let Some(r) = crate::cluster::route_read(&state, &filter, &uri, &headers).await? {
+        return Ok(r);
+    }
     let group_by = p
         .group_by
         .as_deref()

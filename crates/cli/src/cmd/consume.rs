@@ -34,8 +34,13 @@ pub struct Args {
     data_dir: PathBuf,
     /// With no committed offset for the group, start at the oldest record
     /// (the default starts at the newest).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_time")]
     from_beginning: bool,
+    /// With no committed offset for the group, start at the first record of
+    /// each partition whose Kafka timestamp is at or after TIME (RFC 3339, a
+    /// date, or relative like -3d). Earlier records are read and skipped.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    from_time: Option<String>,
     /// Stop once the group has caught up (lag 0 and nothing new for 2 s),
     /// instead of following the topic until Ctrl-C.
     #[arg(long)]
@@ -65,9 +70,12 @@ pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
         let stop = stop.clone();
         let _ = ctrlc_thread(stop);
     }
+    let from_time = crate::cmd::query::time_param("from-time", args.from_time.as_deref())?
+        .map(|nanos| nanos / 1_000_000);
     let options = IndexOptions {
         group: args.kafka.group.clone(),
         from_beginning: args.from_beginning,
+        from_time,
         ..IndexOptions::default()
     };
     let (stats, handle) = spawn_indexer(
@@ -91,14 +99,18 @@ pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
     while !handle.is_finished() {
         std::thread::sleep(Duration::from_millis(200));
         let consumed = stats.consumed.load(Ordering::Relaxed);
-        let lag = stats.total_lag();
-        bar.set_length(consumed + lag.max(0) as u64);
+        // The group's lag over every partition: a member assigned a few
+        // partitions is not caught up while others lag.
+        let behind = stats.group_behind.lock().ok().and_then(|b| *b);
+        let lag = behind.unwrap_or_else(|| stats.total_lag()).max(0) as u64;
+        bar.set_length(consumed + lag);
         bar.set_position(consumed);
+        bar.set_message(format!("lag {lag}"));
         if consumed != last {
             last = consumed;
             quiet_since = Instant::now();
         }
-        let caught_up = lag == 0 && !stats.lag.lock().map(|l| l.is_empty()).unwrap_or(true);
+        let caught_up = behind == Some(0);
         if args.until_caught_up && caught_up && quiet_since.elapsed() > Duration::from_secs(2) {
             stop.store(true, Ordering::Relaxed);
         }
@@ -113,12 +125,18 @@ pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
         s.close();
     }
     println!(
-        "consumed {} messages: {} stored (replays included), {} quarantined ({} in the quarantine table); lag {}",
+        "consumed {} messages: {} skipped (before --from-time), {} stored (replays included), {} quarantined ({} in the quarantine table); group lag {}",
         stats.consumed.load(Ordering::Relaxed),
+        stats.skipped.load(Ordering::Relaxed),
         stats.stored.load(Ordering::Relaxed),
         stats.quarantined.load(Ordering::Relaxed),
         quarantine.count(),
-        stats.total_lag()
+        stats
+            .group_behind
+            .lock()
+            .ok()
+            .and_then(|b| *b)
+            .map_or_else(|| "unknown".to_owned(), |b| b.to_string())
     );
     result.context("consuming stopped")?;
     Ok(Outcome::Ok)

@@ -53,6 +53,19 @@ pub struct Args {
     #[cfg(feature = "kafka")]
     #[command(flatten)]
     kafka_args: crate::cmd::kafka_args::KafkaArgs,
+    /// Another node of the same consumer group (base URL; repeat for each).
+    /// A read this node's store cannot answer completely — its partitions
+    /// are owned elsewhere, or still catching up after a rebalance — is
+    /// forwarded to a peer that can.
+    #[cfg(feature = "kafka")]
+    #[arg(
+        long = "peer",
+        env = "AUDITLOG_PEERS",
+        value_delimiter = ',',
+        value_name = "URL",
+        requires = "kafka"
+    )]
+    peers: Vec<String>,
     /// Log filter, e.g. `info` or `auditlog_store=debug`.
     #[arg(long, env = "AUDITLOG_LOG", default_value = "info")]
     log: String,
@@ -122,6 +135,7 @@ pub fn resolve(args: &Args, catalog: Option<&Path>) -> Result<Config> {
         config.kafka = Some(auditlog_server::KafkaMode {
             client: args.kafka_args.config(b)?,
             group: args.kafka_args.group.clone(),
+            peers: args.peers.clone(),
         });
     }
     Ok(config)

@@ -16,6 +16,17 @@ pub fn root() -> PathBuf {
         .unwrap()
 }
 
+/// `n` generated records over `organizations` tenants, deterministic in `seed`.
+pub fn generated(n: usize, seed: u64, organizations: usize) -> Vec<Vec<u8>> {
+    auditlog_gen::Generator::new(auditlog_gen::Config {
+        seed,
+        organizations,
+        ..auditlog_gen::Config::default()
+    })
+    .take(n)
+    .collect()
+}
+
 /// Run `auditlog ARGS` from the workspace root, feeding `stdin`.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditlog"))

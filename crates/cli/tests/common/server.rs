@@ -24,7 +24,11 @@ pub fn free_port() -> u16 {
 impl Server {
     /// Start `auditlog serve` on `dir` with extra flags, and wait until ready.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
-        let port = free_port();
+        Server::start_on(dir, free_port(), extra)
+    }
+
+    /// [`Server::start`] on a port the caller chose (to tell peers before).
+    pub fn start_on(dir: &Path, port: u16, extra: &[&str]) -> Server {
         let mut s = Server {
             child: spawn(dir, port, extra),
             url: format!("http://127.0.0.1:{port}"),

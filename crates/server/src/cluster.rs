@@ -1,0 +1,339 @@
+//! Several `serve --kafka` nodes in one consumer group: each read is answered
+//! by a node whose store holds every record the query can match, up to the
+//! topic's high watermarks at the moment the query arrived — this node if it
+//! can, else a peer (`--peer`), else this node once its indexer catches up.
+//! docs/scaling.md describes the design.
+//!
+//! A tenant's records live in one partition (the producer keys by
+//! organization and partitions with the Java clients' murmur2), so a query
+//! restricted to organizations needs only their partitions; any other query
+//! needs them all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use auditlog_filter::{Expr, Field, Filter, Leaf};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::AppState;
+
+/// Set on a forwarded request, so the peer answers from its own store.
+pub const FORWARDED: &str = "x-auditlog-forwarded";
+/// Which node answered (`local`, or the peer's URL).
+pub const ANSWERED_BY: &str = "x-auditlog-answered-by";
+
+/// How long a read waits for some node to hold what it needs.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// `GET /v1/kafka/progress`: how far this node's store holds each partition.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Progress {
+    /// One entry per partition this node assigned or ever stored.
+    pub partitions: Vec<PartitionProgress>,
+}
+
+/// One partition in [`Progress`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartitionProgress {
+    /// The partition.
+    pub partition: i32,
+    /// Whether this node's indexer is assigned it now.
+    pub assigned: bool,
+    /// The store holds every record of the partition below this offset.
+    pub held: i64,
+}
+
+/// `GET /v1/kafka/progress`.
+pub(crate) async fn get_progress(State(s): State<AppState>, _caller: Caller) -> Response {
+    axum::Json(progress(&s)).into_response()
+}
+
+fn progress(s: &AppState) -> Progress {
+    let Some(stats) = &s.kafka.index else {
+        return Progress {
+            partitions: Vec::new(),
+        };
+    };
+    let held = stats.progress.lock().map(|p| p.clone()).unwrap_or_default();
+    let assigned = stats.assigned.lock().map(|a| a.clone()).unwrap_or_default();
+    let all: BTreeSet<i32> = held.keys().chain(assigned.iter()).copied().collect();
+    Progress {
+        partitions: all
+            .into_iter()
+            .map(|p| PartitionProgress {
+                partition: p,
+                assigned: assigned.contains(&p),
+                held: held.get(&p).copied().unwrap_or(0),
+            })
+            .collect(),
+    }
+}
+
+/// The organizations a filter restricts matches to, if it does: an
+/// `organization = X` / `IN (…)` test, in a conjunction or in every branch
+/// of a disjunction.
+pub fn organizations(e: &Expr) -> Option<BTreeSet<String>> {
+    match e {
+        Expr::Leaf(Leaf::Eq {
+            field: Field::Organization,
+            values,
+        }) => Some(values.iter().cloned().collect()),
+        Expr::And(children) => children.iter().find_map(organizations),
+        Expr::Or(children) => {
+            let mut all = BTreeSet::new();
+            for c in children {
+                all.extend(organizations(c)?);
+            }
+            Some(all)
+        }
+        _ => None,
+    }
+}
+
+/// Answer locally (`None`) or with a peer's answer, once some node holds
+/// every record `filter` can match that was acknowledged before now.
+pub(crate) async fn route_read(
+    state: &AppState,
+    filter: &Filter,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Option<Response>, Problem> {
+    let (Some(producer), Some(_)) = (&state.kafka.producer, &state.kafka.index) else {
+        return Ok(None);
+    };
+    if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
+        return Ok(None);
+    }
+    let producer = producer.clone();
+    let high = crate::read::blocking(move || {
+        producer
+            .high_watermarks(Duration::from_secs(5))
+            .map_err(|e| {
+                Problem::unavailable(format!("cannot read the topic's high watermarks: {e}"))
+            })
+    })
+    .await?;
+    let needed: BTreeMap<i32, i64> = match organizations(&filter.expr) {
+        Some(orgs) => orgs
+            .iter()
+            .map(|o| {
+                let p =
+                    auditlog_kafka::partition::partition_for_key(o.as_bytes(), high.len() as i32);
+                (p, high.get(&p).copied().unwrap_or(0))
+            })
+            .collect(),
+        None => high,
+    };
+    let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
+    let started = Instant::now();
+    loop {
+        if covers(&held_here(state), &needed) {
+            return Ok(None);
+        }
+        let peers = state.kafka.peers.clone();
+        let (auth2, needed2) = (auth.clone(), needed.clone());
+        let peer =
+            crate::read::blocking(move || Ok(peer_holding(&peers, auth2.as_ref(), &needed2)))
+                .await?;
+        if let Some(peer) = peer {
+            return forward(&peer, uri, headers).await.map(Some);
+        }
+        if started.elapsed() >= WAIT {
+            let missing: Vec<String> = needed
+                .iter()
+                .map(|(p, h)| format!("partition {p} up to offset {h}"))
+                .collect();
+            return Err(Problem::unavailable(format!(
+                "no node holds everything this query can match yet ({}): a rebalance is moving partitions and their new owner is still catching up, or the query spans partitions that different nodes own — narrow it to organizations, or retry",
+                missing.join(", ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn held_here(state: &AppState) -> BTreeMap<i32, i64> {
+    state
+        .kafka
+        .index
+        .as_ref()
+        .and_then(|s| s.progress.lock().ok().map(|p| p.clone()))
+        .unwrap_or_default()
+}
+
+fn covers(held: &BTreeMap<i32, i64>, needed: &BTreeMap<i32, i64>) -> bool {
+    needed
+        .iter()
+        .all(|(p, high)| *high == 0 || held.get(p).is_some_and(|h| h >= high))
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+/// The first peer whose store holds `needed` (peers that do not answer are
+/// skipped: they cannot make an answer complete).
+fn peer_holding(
+    peers: &[String],
+    auth: Option<&HeaderValue>,
+    needed: &BTreeMap<i32, i64>,
+) -> Option<String> {
+    let agent = agent(Duration::from_secs(2));
+    peers.iter().find_map(|peer| {
+        let mut req = agent.get(format!("{}/v1/kafka/progress", peer.trim_end_matches('/')));
+        if let Some(a) = auth {
+            req = req.header("authorization", a.as_bytes());
+        }
+        let mut resp = req.call().ok()?;
+        if resp.status() != 200 {
+            return None;
+        }
+        let p: Progress = serde_json::from_slice(&resp.body_mut().read_to_vec().ok()?).ok()?;
+        let held = p.partitions.iter().map(|e| (e.partition, e.held)).collect();
+        covers(&held, needed).then(|| peer.clone())
+    })
+}
+
+/// The peer's answer to the same request, streamed through.
+async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response, Problem> {
+    let url = format!(
+        "{}{}",
+        peer.trim_end_matches('/'),
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    let pass: Vec<(String, Vec<u8>)> = ["authorization", "accept"]
+        .iter()
+        .filter_map(|h| {
+            headers
+                .get(*h)
+                .map(|v| (h.to_string(), v.as_bytes().to_vec()))
+        })
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    let peer_name = peer.to_owned();
+    std::thread::Builder::new()
+        .name("auditlog-forward".into())
+        .spawn(move || {
+            let agent = agent(Duration::from_secs(600));
+            let mut req = agent.get(&url).header(FORWARDED, "1");
+            for (k, v) in &pass {
+                req = req.header(k.as_str(), &v[..]);
+            }
+            let resp = match req.call() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = head_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let status = resp.status().as_u16();
+            let kept: Vec<(String, Vec<u8>)> = ["content-type", "retry-after"]
+                .iter()
+                .filter_map(|h| {
+                    resp.headers()
+                        .get(*h)
+                        .map(|v| (h.to_string(), v.as_bytes().to_vec()))
+                })
+                .collect();
+            let _ = head_tx.send(Ok((status, kept)));
+            let mut reader = resp.into_body().into_reader();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match std::io::Read::read(&mut reader, &mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        if tx
+                            .blocking_send(Ok(bytes::Bytes::copy_from_slice(&buf[..n])))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| Problem::unavailable(format!("cannot start forwarding: {e}")))?;
+    let (status, kept) = head_rx
+        .await
+        .map_err(|_| Problem::unavailable(format!("forwarding to {peer_name} failed")))?
+        .map_err(|e| Problem::unavailable(format!("forwarding to {peer_name} failed: {e}")))?;
+    let mut r = Response::new(Body::new(ChannelBody(rx)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    for (k, v) in kept {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::try_from(k),
+            HeaderValue::from_bytes(&v),
+        ) {
+            r.headers_mut().insert(k, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&peer_name) {
+        r.headers_mut().insert(ANSWERED_BY, v);
+    }
+    Ok(r)
+}
+
+/// A response body fed by the forwarding thread.
+struct ChannelBody(tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>);
+
+impl http_body::Body for ChannelBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|o| o.map(|r| r.map(http_body::Frame::data)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organizations_are_found_where_they_restrict_every_match() {
+        let orgs = |src: &str| organizations(&auditlog_filter::parse(src).unwrap().expr);
+        let set = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
+        assert_eq!(orgs("organization = o1"), set(&["o1"]));
+        assert_eq!(
+            orgs("organization = o1 AND method = CreateConnector"),
+            set(&["o1"])
+        );
+        assert_eq!(
+            orgs("organization = o1 OR organization = o2"),
+            set(&["o1", "o2"])
+        );
+        assert_eq!(orgs("organization = o1 OR method = X"), None);
+        assert_eq!(orgs("NOT organization = o1"), None);
+        assert_eq!(orgs(""), None);
+    }
+
+    #[test]
+    fn coverage_needs_every_partition_up_to_its_high_watermark() {
+        let m = |v: &[(i32, i64)]| v.iter().copied().collect::<BTreeMap<_, _>>();
+        assert!(covers(&m(&[(0, 10), (1, 5)]), &m(&[(0, 10)])));
+        assert!(!covers(&m(&[(0, 9)]), &m(&[(0, 10)])));
+        assert!(!covers(&m(&[]), &m(&[(2, 1)])));
+        // An empty partition needs nothing.
+        assert!(covers(&m(&[]), &m(&[(2, 0)])));
+    }
+}
