@@ -632,3 +632,62 @@ fn from_time_starts_each_partition_at_the_first_record_at_or_after_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("cannot be used with"));
 }
+
+#[test]
+fn consume_into_a_running_server_with_its_quarantine() {
+    let broker = Broker::start("memory");
+    broker.create_topic(TOPIC, 2);
+    let good = generated(300, 9);
+    let producer = Producer::new(
+        &KafkaConfig::new(broker.bootstrap()),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    producer.send_all_blocking(&good[..150]).unwrap();
+    producer
+        .send_all_blocking(&[b"{not json".to_vec(), b"[]".to_vec()])
+        .unwrap();
+    producer.send_all_blocking(&good[150..]).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let out = common::run(
+        &[
+            "consume",
+            "--bootstrap",
+            &broker.bootstrap(),
+            "--group",
+            "to-server",
+            "--from-beginning",
+            "--until-caught-up",
+            "--server",
+            &server.url,
+        ],
+        b"",
+    );
+    let summary = common::stdout(&out);
+    assert!(out.status.success(), "{summary}{}", common::stderr(&out));
+    assert!(summary.contains("300 stored"), "{summary}");
+    assert!(summary.contains("2 quarantined"), "{summary}");
+    let got: HashSet<Vec<u8>> = stored(&server.url).into_iter().collect();
+    let want: HashSet<Vec<u8>> = good
+        .iter()
+        .map(|r| to_canonical(&parse(r).unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    let (status, body) = get(&format!("{}/v1/quarantine", server.url));
+    assert_eq!(status, 200);
+    let q: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(q["count"], 2, "{q}");
+    assert!(q["items"].as_array().unwrap().iter().any(
+        |i| i["raw"] == "{not json" && i["reason"].as_str().unwrap().contains("not valid JSON")
+    ));
+    // A bad quarantine body is a 400 that names the problem.
+    let (status, body) = post(
+        &format!("{}/v1/quarantine", server.url),
+        "application/json",
+        br#"{"topic":"t","items":[{"partition":0,"offset":1,"reason":"x","raw_hex":"zz"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("items[0].raw_hex"));
+}

@@ -275,6 +275,86 @@ pub(crate) struct QuarantineParams {
     limit: Option<usize>,
 }
 
+/// `POST /v1/quarantine` body: messages another process's indexer could not
+/// store here (`auditlog consume --server`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuarantineBatch {
+    topic: String,
+    items: Vec<QuarantineItem>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuarantineItem {
+    partition: i32,
+    offset: i64,
+    reason: String,
+    /// The message value, hex-encoded (it may not be text).
+    raw_hex: String,
+}
+
+fn admin_only(caller: &Caller) -> Result<(), Problem> {
+    if caller.scope != Scope::All {
+        return Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "the quarantine is for administrators only: its messages belong to no known organization",
+        ));
+    }
+    Ok(())
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// `POST /v1/quarantine`: keep messages a remote indexer could not store.
+pub(crate) async fn post_quarantine(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    admin_only(&caller)?;
+    let batch: QuarantineBatch = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request(
+            "invalid-quarantine",
+            format!("the body must be {{\"topic\": …, \"items\": [{{\"partition\", \"offset\", \"reason\", \"raw_hex\"}}]}}: {e}"),
+        )
+    })?;
+    let mut items = Vec::with_capacity(batch.items.len());
+    for (i, q) in batch.items.into_iter().enumerate() {
+        let raw = unhex(&q.raw_hex).ok_or_else(|| {
+            Problem::bad_request(
+                "invalid-quarantine",
+                format!("items[{i}].raw_hex is not hexadecimal bytes"),
+            )
+        })?;
+        items.push(Quarantined {
+            partition: q.partition,
+            offset: q.offset,
+            raw,
+            reason: q.reason,
+        });
+    }
+    let dir = state.config.data_dir.clone();
+    let n = items.len();
+    blocking(move || {
+        QuarantineStore::open(&dir, &batch.topic)
+            .map_err(|e| e.to_string())
+            .and_then(|q| q.add(&items))
+            .map_err(|e| Problem::unavailable(format!("writing the quarantine: {e}")))
+    })
+    .await?;
+    Ok(axum::Json(serde_json::json!({"quarantined": n})).into_response())
+}
+
 /// `GET /v1/quarantine`: what the indexer could not store, newest first.
 /// Administrators only: a poison message has no trustworthy tenant.
 pub(crate) async fn list_quarantine(
@@ -282,14 +362,14 @@ pub(crate) async fn list_quarantine(
     caller: Caller,
     Query(p): Query<QuarantineParams>,
 ) -> Result<Response, Problem> {
-    if caller.scope != Scope::All {
-        return Err(Problem::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "the quarantine is readable by administrators only: its messages belong to no known organization",
-        ));
-    }
-    let Some(q) = state.kafka.quarantine.clone() else {
+    admin_only(&caller)?;
+    // Also what `POST /v1/quarantine` wrote since this server started.
+    let Some(q) = state
+        .kafka
+        .quarantine
+        .clone()
+        .or_else(|| QuarantineStore::open_existing(&state.config.data_dir))
+    else {
         return Ok(axum::Json(serde_json::json!({"items": [], "count": 0})).into_response());
     };
     let limit = p.limit.unwrap_or(100).min(10_000);

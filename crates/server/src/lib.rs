@@ -75,7 +75,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/explain", get(query::explain));
     #[cfg(feature = "kafka")]
     let router = router
-        .route("/v1/quarantine", get(kafka::list_quarantine))
+        .route(
+            "/v1/quarantine",
+            get(kafka::list_quarantine).post(kafka::post_quarantine),
+        )
         .route("/v1/kafka/progress", get(cluster::get_progress));
     router
         .route("/v1/events:batch", post(ingest::post_batch))

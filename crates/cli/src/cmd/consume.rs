@@ -1,8 +1,9 @@
 //! `auditlog consume`: read an audit-log topic (ours, or a Confluent Cloud
-//! organization's `confluent-audit-log-events`) into a data directory, with
-//! the same checks as HTTP ingest, deduplication by (source, id), offsets
-//! committed only after the store commit, and quarantine for what cannot be
-//! stored. Shows progress and lag.
+//! organization's `confluent-audit-log-events`) into a data directory or a
+//! running server, with the same checks as HTTP ingest, deduplication by
+//! (source, id), offsets committed only after the store (or the server)
+//! has the records, and quarantine for what cannot be stored. Shows
+//! progress and lag.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,9 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use auditlog_kafka::index::IndexOptions;
+use auditlog_kafka::index::{IndexOptions, Indexer};
 use auditlog_server::kafka::{spawn_indexer, QuarantineStore};
 
+use crate::cmd::consume_server::ServerSink;
 use crate::cmd::kafka_args::KafkaArgs;
 use crate::Outcome;
 
@@ -30,8 +32,18 @@ pub struct Args {
     #[command(flatten)]
     kafka: KafkaArgs,
     /// Where the records are kept.
-    #[arg(long, env = "AUDITLOG_DATA_DIR", value_name = "DIR")]
-    data_dir: PathBuf,
+    #[arg(
+        long,
+        env = "AUDITLOG_DATA_DIR",
+        value_name = "DIR",
+        required_unless_present = "server",
+        conflicts_with = "server"
+    )]
+    data_dir: Option<PathBuf>,
+    /// Send the records to a running `auditlog serve` instead (its
+    /// `/v1/events:batch`; what it refuses goes to its quarantine).
+    #[arg(long, env = "AUDITLOG_SERVER", value_name = "URL")]
+    server: Option<String>,
     /// With no committed offset for the group, start at the oldest record
     /// (the default starts at the newest).
     #[arg(long, conflicts_with = "from_time")]
@@ -53,18 +65,6 @@ pub struct Args {
 pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
     crate::cmd::serve::init_logging(&args.log);
     let cfg = args.kafka.config(&args.bootstrap)?;
-    let config = auditlog_server::Config::resolve(
-        auditlog_server::Overrides {
-            data_dir: Some(args.data_dir.clone()),
-            catalog: catalog.map(std::path::Path::to_path_buf),
-            ..Default::default()
-        },
-        None,
-    )?;
-    let state = auditlog_server::open(config)
-        .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
-    let quarantine = QuarantineStore::open(&args.data_dir, &cfg.topic)
-        .context("opening the quarantine table")?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -78,20 +78,43 @@ pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
         from_time,
         ..IndexOptions::default()
     };
-    let (stats, handle) = spawn_indexer(
-        state.clone(),
-        quarantine.clone(),
-        &cfg,
-        options,
-        stop.clone(),
-    )
-    .context("joining the consumer group")?;
+    let target = match (&args.data_dir, &args.server) {
+        (_, Some(url)) => Target::Server(url.clone()),
+        (Some(dir), None) => {
+            let (state, quarantine) = open_dir(dir, catalog, &cfg.topic)?;
+            Target::Dir(Box::new(state), quarantine)
+        }
+        (None, None) => anyhow::bail!("give --data-dir DIR or --server URL"),
+    };
+    let (stats, handle) = match &target {
+        Target::Dir(state, quarantine) => spawn_indexer(
+            (**state).clone(),
+            quarantine.clone(),
+            &cfg,
+            options,
+            stop.clone(),
+        )
+        .context("joining the consumer group")?,
+        Target::Server(url) => {
+            let mut indexer = Indexer::new(&cfg, options, Default::default())
+                .context("joining the consumer group")?;
+            let stats = indexer.stats();
+            let mut sink = ServerSink::new(url, &cfg.topic, stop.clone());
+            let stop = stop.clone();
+            let handle = std::thread::Builder::new()
+                .name("auditlog-indexer".into())
+                .spawn(move || indexer.run(&mut sink, &stop))?;
+            (stats, handle)
+        }
+    };
+    let into = match (&args.data_dir, &args.server) {
+        (_, Some(url)) => url.clone(),
+        (Some(d), None) => d.display().to_string(),
+        (None, None) => String::new(),
+    };
     eprintln!(
-        "consuming {} from {} as group {} into {}",
-        cfg.topic,
-        cfg.bootstrap,
-        args.kafka.group,
-        args.data_dir.display()
+        "consuming {} from {} as group {} into {into}",
+        cfg.topic, cfg.bootstrap, args.kafka.group,
     );
     let bar = crate::progress::count("consuming", 0);
     let mut last = 0u64;
@@ -119,18 +142,23 @@ pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
     let result = handle
         .join()
         .map_err(|_| anyhow::anyhow!("the indexer thread panicked"))?;
-    let state_store = state.store.clone();
-    drop(state);
-    if let Ok(s) = Arc::try_unwrap(state_store) {
-        s.close();
-    }
+    let in_table = match target {
+        Target::Dir(state, quarantine) => {
+            let state_store = state.store.clone();
+            drop(state);
+            if let Ok(s) = Arc::try_unwrap(state_store) {
+                s.close();
+            }
+            format!("{} in the quarantine table", quarantine.count())
+        }
+        Target::Server(url) => format!("sent to {url}/v1/quarantine"),
+    };
     println!(
-        "consumed {} messages: {} skipped (before --from-time), {} stored (replays included), {} quarantined ({} in the quarantine table); group lag {}",
+        "consumed {} messages: {} skipped (before --from-time), {} stored (replays included), {} quarantined ({in_table}); group lag {}",
         stats.consumed.load(Ordering::Relaxed),
         stats.skipped.load(Ordering::Relaxed),
         stats.stored.load(Ordering::Relaxed),
         stats.quarantined.load(Ordering::Relaxed),
-        quarantine.count(),
         stats
             .group_behind
             .lock()
@@ -140,6 +168,32 @@ pub fn run(args: Args, catalog: Option<&std::path::Path>) -> Result<Outcome> {
     );
     result.context("consuming stopped")?;
     Ok(Outcome::Ok)
+}
+
+/// Where consumed records go.
+enum Target {
+    Dir(Box<auditlog_server::AppState>, QuarantineStore),
+    Server(String),
+}
+
+/// The data directory's store and quarantine table.
+fn open_dir(
+    dir: &std::path::Path,
+    catalog: Option<&std::path::Path>,
+    topic: &str,
+) -> Result<(auditlog_server::AppState, QuarantineStore)> {
+    let config = auditlog_server::Config::resolve(
+        auditlog_server::Overrides {
+            data_dir: Some(dir.to_path_buf()),
+            catalog: catalog.map(std::path::Path::to_path_buf),
+            ..Default::default()
+        },
+        None,
+    )?;
+    let state = auditlog_server::open(config)
+        .with_context(|| format!("opening the data directory {}", dir.display()))?;
+    let quarantine = QuarantineStore::open(dir, topic).context("opening the quarantine table")?;
+    Ok((state, quarantine))
 }
 
 /// Set `stop` on SIGINT/SIGTERM (a small runtime just for the signal).

@@ -4,6 +4,8 @@ pub mod catalog;
 pub mod check;
 #[cfg(feature = "kafka")]
 pub mod consume;
+#[cfg(feature = "kafka")]
+pub mod consume_server;
 pub mod control_plane;
 pub mod convert;
 pub mod crn;
