@@ -2,6 +2,7 @@
 
 use crate::log::LogError;
 use crate::meta::MetaError;
+use crate::tree::TreeFileError;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,10 @@ pub enum StoreError {
     /// The index database failed.
     #[error(transparent)]
     Meta(#[from] MetaError),
+    /// The Merkle tree file failed, contradicts the log, or a root or proof
+    /// was asked beyond it.
+    #[error(transparent)]
+    Tree(#[from] TreeFileError),
     /// A file-system operation failed.
     #[error("{context}: {source}")]
     Io {

@@ -40,3 +40,15 @@ pub fn lock(dir: &Path) -> Result<DirLock, StoreError> {
     writeln!(f, "{}", std::process::id()).map_err(io("writing LOCK"))?;
     Ok(DirLock { _file: f })
 }
+
+/// Whether a writer holds the lock of `dir` right now (`None` when that
+/// cannot be told). Takes and drops a shared lock, so it never blocks a
+/// writer for longer than the check itself.
+pub fn writer_running(dir: &Path) -> Option<bool> {
+    let f = File::open(dir.join("LOCK")).ok()?;
+    match f.try_lock_shared() {
+        Ok(()) => Some(false),
+        Err(TryLockError::WouldBlock) => Some(true),
+        Err(TryLockError::Error(_)) => None,
+    }
+}

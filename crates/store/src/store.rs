@@ -1,6 +1,7 @@
 //! The store: one writer thread appends to the log with group commit,
-//! deduplicates by (source, id) and indexes into the active block; a sealer
-//! thread writes full blocks to SQLite; readers read concurrently.
+//! deduplicates by (source, id), appends the records' Merkle tree hashes and
+//! indexes into the active block; a sealer thread writes full blocks to
+//! SQLite; readers read concurrently, roots and proofs included.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use auditlog_merkle::{leaf_hash, stored_hash_count, Frontier, Hash};
 use rusqlite::Connection;
 
 use crate::block::{codec, Block, BLOCK_RECORDS};
@@ -20,6 +22,7 @@ use crate::lock::{lock, DirLock};
 use crate::log::{FaultHook, Log, LogOptions, LogReader, Scanned};
 use crate::meta::{self, BlockMeta};
 use crate::prepared::{ConflictPolicy, Prepared};
+use crate::tree::{self, leaves_within, TreeFileError, TreeReader, TreeWriter};
 use auditlog_model::fields::{extract, id_hash};
 
 /// Sealed blocks whose frame positions are kept in memory.
@@ -27,6 +30,12 @@ const POSITIONS_CACHE_BLOCKS: usize = 512;
 
 /// What `DATA_DIR/FORMAT` says for this version of the on-disk format.
 pub const FORMAT: &str = "auditlog-store 1";
+
+/// Set (to anything) in the environment, [`Options::default`] turns the
+/// Merkle tree off. For the ingest benchmark's with/without comparison
+/// only: a store opened so has no tamper evidence, and its tree file is
+/// removed (the next open with the tree rebuilds it from the log).
+pub const WITHOUT_TREE_ENV: &str = "AUDITLOG_BENCH_WITHOUT_TREE";
 
 /// How to open a store.
 #[derive(Clone)]
@@ -37,8 +46,11 @@ pub struct Options {
     pub block_records: usize,
     /// Largest group commit, in payload bytes.
     pub max_commit_bytes: usize,
-    /// Test hook that can fail log writes and syncs.
+    /// Test hook that can fail log and tree writes and syncs.
     pub fault: Option<FaultHook>,
+    /// Keep the Merkle tree (on unless [`WITHOUT_TREE_ENV`] is set). Off
+    /// is for measuring what the tree costs: the tree file is removed.
+    pub merkle: bool,
 }
 
 impl Default for Options {
@@ -48,6 +60,7 @@ impl Default for Options {
             block_records: BLOCK_RECORDS,
             max_commit_bytes: 16 << 20,
             fault: None,
+            merkle: std::env::var_os(WITHOUT_TREE_ENV).is_none(),
         }
     }
 }
@@ -57,6 +70,7 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("segment_bytes", &self.segment_bytes)
             .field("block_records", &self.block_records)
+            .field("merkle", &self.merkle)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +142,18 @@ pub(crate) struct Shared {
     log_bytes: AtomicU64,
     observer: RwLock<Option<CommitObserver>>,
     read_only: bool,
+    tree: TreeAccess,
+}
+
+/// Where roots and proofs come from.
+enum TreeAccess {
+    /// A writer's tree: the file holds the hashes of every committed record
+    /// (the reader's size is unbounded; each use narrows it to `committed`).
+    Live(TreeReader),
+    /// A read-only store's tree, fixed at open.
+    Fixed(TreeReader),
+    /// No tree, and why.
+    Off(String),
 }
 
 /// The outcomes, and the items handed back so the caller's thread frees
@@ -211,9 +237,27 @@ impl Store {
         let mut active = Block::new(first, resume.map_or((0, 16), |r| (r.0, r.1)));
         let mut replay_hashes = Vec::new();
         let started = Instant::now();
+        // The tree first: what it holds bounds what log recovery may cut
+        // (durable_floor), and records below the sealed index that it lacks
+        // are read here, since the log's own recovery starts at `first`.
+        let mut rebuild = None;
+        let mut durable_floor = 0;
+        if opts.merkle {
+            let opened = tree::recover::open_rw(dir)?;
+            durable_floor = opened.floor();
+            let mut rb = tree::recover::start(opened, first, opts.fault.clone())?;
+            if rb.size() < first {
+                tree::recover::replay_sealed(&dir.join("log"), first, &mut rb)?;
+            }
+            rebuild = Some(rb);
+        } else {
+            remove_tree(dir)?;
+        }
+        let mut tree_failed: Option<TreeFileError> = None;
         let log_opts = LogOptions {
             segment_bytes: opts.segment_bytes,
             fault: opts.fault.clone(),
+            durable_floor,
         };
         let mut pending: Option<(u64, u32, auditlog_model::fields::Fields, u64)> = None;
         // Each record is indexed when the next one is seen, because a record's
@@ -239,6 +283,11 @@ impl Store {
                     &mut dict,
                 );
             }
+            if let Some(rb) = rebuild.as_mut() {
+                if tree_failed.is_none() {
+                    tree_failed = rb.record(s.offset, s.payload).err();
+                }
+            }
             let (fields, h) = fields_of(s.payload);
             if h != 0 {
                 replay_hashes.push(h);
@@ -254,6 +303,16 @@ impl Store {
             flush(p, log.tail_position(), &mut active, &mut frozen, &mut dict);
         }
         let next = log.next_offset();
+        if let Some(e) = tree_failed {
+            return Err(e.into());
+        }
+        let tree_writer = rebuild.map(|rb| rb.finish(next)).transpose()?;
+        let tree = match &tree_writer {
+            Some(w) => TreeAccess::Live(TreeReader::from_file(w.file(), u64::MAX)),
+            None => TreeAccess::Off(format!(
+                "the Merkle tree is off for this store ({WITHOUT_TREE_ENV} is set)"
+            )),
+        };
         if next > first {
             tracing::info!(
                 records = next - first,
@@ -285,6 +344,7 @@ impl Store {
             log_bytes: AtomicU64::new(log.size_bytes()),
             observer: RwLock::new(None),
             read_only: false,
+            tree,
         });
         let (seal_tx, seal_rx) = mpsc::channel::<Arc<Block>>();
         for b in frozen {
@@ -303,6 +363,7 @@ impl Store {
             let w = Writer {
                 shared,
                 log,
+                tree: tree_writer,
                 bloom,
                 seal_tx,
                 block_records,
@@ -338,6 +399,7 @@ impl Store {
         let first = resume.map_or(0, |r| r.2);
         let mut frozen = Vec::new();
         let mut active = Block::new(first, resume.map_or((0, 16), |r| (r.0, r.1)));
+        let mut tail = read_only_tree(dir, first);
         let mut pending: Option<(u64, u32, auditlog_model::fields::Fields, u64)> = None;
         let index = |p: (u64, u32, auditlog_model::fields::Fields, u64),
                      end: (u64, u64),
@@ -360,6 +422,9 @@ impl Store {
                     &mut dict,
                 );
             }
+            if let Ok((_, frontier, hashes)) = tail.as_mut() {
+                frontier.append(leaf_hash(s.payload), hashes);
+            }
             let (fields, h) = fields_of(s.payload);
             pending = Some((
                 s.offset,
@@ -372,6 +437,15 @@ impl Store {
             index(p, end, &mut active, &mut frozen, &mut dict);
         }
         let next = active.end_offset();
+        let tree = match tail {
+            Ok((file, _, hashes)) => TreeAccess::Fixed(TreeReader::with_memory_tail(
+                file,
+                next,
+                stored_hash_count(first),
+                hashes,
+            )),
+            Err(why) => TreeAccess::Off(why),
+        };
         let shared = Arc::new(Shared {
             dir: dir.to_owned(),
             reader,
@@ -389,6 +463,7 @@ impl Store {
             log_bytes: AtomicU64::new(0),
             observer: RwLock::new(None),
             read_only: true,
+            tree,
         });
         Ok(Store {
             shared,
@@ -478,6 +553,44 @@ impl Store {
             Some(pos) => Ok(Some(self.shared.reader.read(offset, pos)?)),
             None => Ok(None),
         }
+    }
+
+    fn tree(&self) -> Result<TreeReader, StoreError> {
+        match &self.shared.tree {
+            TreeAccess::Live(r) => Ok(r.at_size(self.committed())),
+            TreeAccess::Fixed(r) => Ok(r.clone()),
+            TreeAccess::Off(why) => Err(TreeFileError::Unavailable(why.clone()).into()),
+        }
+    }
+
+    /// Leaves in the Merkle tree: every committed record (for a writer,
+    /// [`Store::committed`]); 0 when the store has no tree.
+    pub fn tree_size(&self) -> u64 {
+        self.tree().map_or(0, |t| t.size())
+    }
+
+    /// The RFC 6962 root of the tree of the first `size` records, for any
+    /// size up to [`Store::tree_size`].
+    pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
+        Ok(self.tree()?.root_at(size)?)
+    }
+
+    /// The inclusion proof of the record at `offset` in the tree of the
+    /// first `size` records (RFC 9162 §2.1.3), leaf to root.
+    pub fn inclusion_proof(&self, offset: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+        Ok(self.tree()?.inclusion_proof(offset, size)?)
+    }
+
+    /// The consistency proof from the tree of the first `old` records to
+    /// that of the first `new` (RFC 9162 §2.1.4).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, StoreError> {
+        Ok(self.tree()?.consistency_proof(old, new)?)
+    }
+
+    /// The tree's leaf hash of the record at `offset`:
+    /// `SHA-256(0x00 || stored bytes)`, as stored when it was committed.
+    pub fn leaf_hash(&self, offset: u64) -> Result<Hash, StoreError> {
+        Ok(self.tree()?.leaf_hash(offset)?)
     }
 
     /// Take a [`Snapshot`]. `f` sees the active block, the dictionary and
@@ -738,6 +851,8 @@ fn sealer_loop(shared: Arc<Shared>, mut conn: Connection, rx: Receiver<Arc<Block
 struct Writer {
     shared: Arc<Shared>,
     log: Log,
+    /// `None` when the tree is off.
+    tree: Option<TreeWriter>,
     bloom: Bloom,
     seal_tx: Sender<Arc<Block>>,
     block_records: usize,
@@ -859,6 +974,13 @@ impl Writer {
             .log
             .append(pending.iter().map(|p| p.item.canonical.as_slice()))?;
         self.log.sync()?;
+        // The tree's hashes go after the log's sync, so the tree never holds
+        // a record the log might lose, and are synced before anything is
+        // acknowledged, so every acknowledged record is in the tree on disk.
+        if let Some(t) = self.tree.as_mut() {
+            t.append(pending.iter().map(|p| leaf_hash(&p.item.canonical)))?;
+            t.sync()?;
+        }
         let (seg, tail) = self.log.tail_position();
         let mut frozen = Vec::new();
         {
@@ -999,5 +1121,47 @@ enum Existing {
 fn cmd_bytes(c: &Cmd) -> usize {
     match c {
         Cmd::Append { items, .. } => items.iter().map(|i| i.canonical.len()).sum(),
+    }
+}
+
+/// A store opened without the tree must not leave a stale one behind: the
+/// tree's hashes are trusted below the sealed index, and blocks sealed
+/// meanwhile would cover records the tree file never got.
+fn remove_tree(dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(tree::TREE_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {
+            tracing::warn!(path = %path.display(), "the Merkle tree is off: removed the tree file (the next open with the tree rebuilds it from the log)");
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(format!("removing {}", path.display()))(e)),
+    }
+}
+
+/// A read-only store trusts the tree file below the sealed index and
+/// recomputes the rest from the log as it scans it (the file's tail may be
+/// mid-write, or torn by a crash no writer has repaired yet). Returns what
+/// the scan extends — the file, the frontier at `first` and the hashes
+/// from there — or why there is no tree.
+#[allow(clippy::type_complexity)]
+fn read_only_tree(
+    dir: &Path,
+    first: u64,
+) -> Result<(Arc<std::fs::File>, Frontier, Vec<Hash>), String> {
+    match tree::recover::open_ro(dir) {
+        Ok(Some((file, slots))) if leaves_within(slots) >= first => {
+            match Frontier::from_reader(first, &TreeReader::from_file(file.clone(), first)) {
+                Ok(f) if f.hashes().contains(&[0; 32]) => Err("the tree file has hashes zeroed by a crash; the next writable open repairs them".into()),
+                Ok(f) => Ok((file, f, Vec::new())),
+                Err(e) => Err(format!("reading the tree file: {e}")),
+            }
+        }
+        Ok(Some((_, slots))) => Err(format!(
+            "the tree file holds {} records, fewer than the {first} of the sealed index; the next writable open rebuilds it",
+            leaves_within(slots)
+        )),
+        Ok(None) => Err("there is no tree file; the next writable open builds it from the log".into()),
+        Err(e) => Err(e.to_string()),
     }
 }

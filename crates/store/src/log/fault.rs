@@ -1,5 +1,5 @@
 //! Fault injection for crash-consistency tests: a hook consulted before every
-//! log write and sync that can make it fail, or write only part of it.
+//! log and tree write and sync that can make it fail, or write only part of it.
 
 use std::sync::Arc;
 
@@ -10,6 +10,10 @@ pub enum Fault {
     Write { bytes: usize },
     /// fdatasync.
     Sync,
+    /// Writing `bytes` bytes of Merkle tree hashes (after the log's sync).
+    TreeWrite { bytes: usize },
+    /// fdatasync of the tree file (before an index block is sealed).
+    TreeSync,
 }
 
 /// What the hook wants to happen.

@@ -93,6 +93,41 @@ pub struct FrameInfo {
 
 /// Decode and verify the frame at the start of `b`.
 pub fn decode_frame(b: &[u8]) -> Result<(FrameInfo, &[u8]), FrameError> {
+    let (raw, payload) = decode_frame_raw(b)?;
+    if !raw.crc_ok {
+        return Err(FrameError::BadChecksum);
+    }
+    let kind = FrameKind::from_u8(raw.kind).ok_or(FrameError::BadKind)?;
+    Ok((
+        FrameInfo {
+            offset: raw.offset,
+            kind,
+            len: payload.len(),
+            total: raw.total,
+        },
+        payload,
+    ))
+}
+
+/// A frame read without trusting its checksum, for `verify`: a tampered
+/// frame is evidence, and its payload is still what must be hashed and
+/// compared with the Merkle tree.
+#[derive(Debug, Clone, Copy)]
+pub struct RawFrame {
+    /// The offset the frame's header claims.
+    pub offset: u64,
+    /// The kind byte, known or not.
+    pub kind: u8,
+    /// Whether the CRC-32C matches.
+    pub crc_ok: bool,
+    /// Total bytes the frame occupies.
+    pub total: usize,
+}
+
+/// Decode the frame at the start of `b` without rejecting a bad checksum or
+/// kind. Only a frame whose extent cannot be known (cut short, impossible
+/// length) is an error.
+pub fn decode_frame_raw(b: &[u8]) -> Result<(RawFrame, &[u8]), FrameError> {
     let head = b.get(..FRAME_HEADER_LEN).ok_or(FrameError::Short)?;
     let le32 = |r: std::ops::Range<usize>| {
         head.get(r)
@@ -106,22 +141,18 @@ pub fn decode_frame(b: &[u8]) -> Result<(FrameInfo, &[u8]), FrameError> {
         .and_then(|s| s.try_into().ok())
         .map(u64::from_le_bytes)
         .ok_or(FrameError::Short)?;
-    let kind_byte = head.get(16).copied().ok_or(FrameError::Short)?;
+    let kind = head.get(16).copied().ok_or(FrameError::Short)?;
     if len > MAX_PAYLOAD {
         return Err(FrameError::BadLength);
     }
     let payload = b
         .get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + len)
         .ok_or(FrameError::Short)?;
-    if crc(offset, kind_byte, payload) != sum {
-        return Err(FrameError::BadChecksum);
-    }
-    let kind = FrameKind::from_u8(kind_byte).ok_or(FrameError::BadKind)?;
     Ok((
-        FrameInfo {
+        RawFrame {
             offset,
             kind,
-            len,
+            crc_ok: crc(offset, kind, payload) == sum,
             total: FRAME_HEADER_LEN + len,
         },
         payload,

@@ -84,12 +84,18 @@ pub struct LogOptions {
     pub segment_bytes: u64,
     /// Test hook that can fail writes and syncs.
     pub fault: Option<FaultHook>,
+    /// Offsets below this are known to have been made durable: the Merkle
+    /// tree file holds their hashes, and the store writes those only after
+    /// the frames' `fdatasync`. An invalid frame below it is damage, never a
+    /// torn write, so recovery refuses instead of truncating it away.
+    pub durable_floor: u64,
 }
 
 impl std::fmt::Debug for LogOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogOptions")
             .field("segment_bytes", &self.segment_bytes)
+            .field("durable_floor", &self.durable_floor)
             .finish_non_exhaustive()
     }
 }
@@ -107,7 +113,7 @@ pub struct Log {
     poisoned: bool,
 }
 
-fn segment_name(base: u64) -> String {
+pub(crate) fn segment_name(base: u64) -> String {
     format!("{base:020}.seg")
 }
 
@@ -146,7 +152,8 @@ impl Log {
     /// `resume` — `(segment base, byte position, offset expected there)`, or
     /// the very start — to the end, calling `visit` for each. A torn frame at
     /// the end of the last segment is truncated away; an invalid frame
-    /// anywhere else is [`LogError::Corrupt`].
+    /// anywhere else, or below [`LogOptions::durable_floor`], is
+    /// [`LogError::Corrupt`].
     pub fn open(
         dir: &Path,
         opts: LogOptions,
@@ -263,6 +270,16 @@ impl Log {
                             format!(
                                 "frame holds offset {} where {expected} was expected",
                                 info.offset
+                            ),
+                        ));
+                    }
+                    Err(e) if is_last && expected < opts.durable_floor => {
+                        return Err(corrupt(
+                            pos,
+                            expected,
+                            format!(
+                                "{}; the Merkle tree holds this record's hash, which is written only after the frame was made durable, so this is damage, not a torn write",
+                                describe(e)
                             ),
                         ));
                     }
