@@ -50,6 +50,8 @@ enum Command {
     Import(cmd::import::Args),
     /// Verify a data directory's integrity.
     Check(cmd::check::Args),
+    /// Check every stored record against the Merkle tree; name the first offset that differs.
+    Verify(cmd::verify::Args),
     /// Write a deterministic workload of realistic records as NDJSON.
     Generate(cmd::generate::Args),
     /// Find records with a filter: table, JSON, NDJSON or CSV.
@@ -98,6 +100,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Get(a) => cmd::get::run(a),
         Command::Import(a) => cmd::import::run(a, cli.catalog.as_deref()),
         Command::Check(a) => cmd::check::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
         Command::Generate(a) => cmd::generate::run(a, &catalog),
         Command::Query(a) => cmd::query::run_query(a),
         Command::Tail(a) => cmd::query::run_tail(a),

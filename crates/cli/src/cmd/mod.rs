@@ -20,3 +20,4 @@ pub mod lint;
 pub mod query;
 pub mod serve;
 pub mod stats;
+pub mod verify;
