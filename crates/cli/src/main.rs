@@ -69,6 +69,10 @@ enum Command {
     /// Read an audit-log Kafka topic (ours or Confluent Cloud's) into a data directory.
     #[cfg(feature = "kafka")]
     Consume(cmd::consume::Args),
+    /// Check that a server's log only grew since the last checkpoint this witness saw.
+    Witness(cmd::witness::Args),
+    /// Export matching records from a server; --verifiable adds proofs and a signed checkpoint.
+    Export(cmd::export::Args),
 }
 
 /// Exit status: 0 success, 1 findings (or a negative answer), 2 usage or I/O error.
@@ -110,6 +114,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Demo(a) => cmd::demo::run(a),
         #[cfg(feature = "kafka")]
         Command::Consume(a) => cmd::consume::run(a, cli.catalog.as_deref()),
+        Command::Witness(a) => cmd::witness::run(a),
+        Command::Export(a) => cmd::export::run(a),
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Config {
     /// consumes it into the store.
     #[cfg(feature = "kafka")]
     pub kafka: Option<KafkaMode>,
+    /// Signed checkpoints (`[checkpoints]`).
+    pub checkpoints: crate::checkpoints::CheckpointSettings,
 }
 
 /// `serve --kafka` settings.
@@ -101,6 +103,7 @@ impl Default for Config {
             redaction: Redaction::default(),
             #[cfg(feature = "kafka")]
             kafka: None,
+            checkpoints: Default::default(),
         }
     }
 }
@@ -123,6 +126,21 @@ pub struct FileConfig {
     /// checks) its fields and the two cannot drift apart; serde's `flatten`
     /// would let unknown keys through silently.
     pub redaction: Option<toml::Table>,
+    pub checkpoints: Option<CheckpointsFile>,
+}
+
+/// `[checkpoints]` in the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointsFile {
+    /// The log's name (and its key's name).
+    pub origin: Option<String>,
+    /// A Go-encoded private key file.
+    pub signing_key: Option<PathBuf>,
+    /// Publish at least this often (seconds) while records arrive.
+    pub every_seconds: Option<u64>,
+    /// Publish after this many new records.
+    pub every_records: Option<u64>,
 }
 
 /// `id_conflicts = "reject" | "store"`.
@@ -147,6 +165,12 @@ pub struct Overrides {
     pub catalog: Option<PathBuf>,
     /// `[redaction] on_ingest`; the rules themselves come from the file.
     pub on_ingest: Option<OnIngest>,
+    /// `[checkpoints] origin`.
+    pub origin: Option<String>,
+    /// `[checkpoints] signing_key`.
+    pub signing_key: Option<PathBuf>,
+    /// `[checkpoints] every_seconds`.
+    pub checkpoint_every_seconds: Option<u64>,
 }
 
 /// A configuration file problem.
@@ -235,6 +259,19 @@ impl Config {
             redaction,
             #[cfg(feature = "kafka")]
             kafka: None,
+            checkpoints: {
+                let c = f.checkpoints.unwrap_or_default();
+                let d = d.checkpoints;
+                crate::checkpoints::CheckpointSettings {
+                    origin: overrides.origin.or(c.origin).unwrap_or(d.origin),
+                    signing_key: overrides.signing_key.or(c.signing_key),
+                    every: overrides
+                        .checkpoint_every_seconds
+                        .or(c.every_seconds)
+                        .map_or(d.every, std::time::Duration::from_secs),
+                    every_records: c.every_records.unwrap_or(d.every_records),
+                }
+            },
         })
     }
 }

@@ -3,9 +3,11 @@
 //! graceful shutdown. Configuration is resolved by the caller.
 
 pub mod auth;
+pub mod checkpoints;
 #[cfg(feature = "kafka")]
 pub mod cluster;
 pub mod config;
+mod export_bundle;
 mod ingest;
 #[cfg(feature = "kafka")]
 pub mod kafka;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<dyn auth::Authenticator>,
+    /// The signing key and the kept checkpoints of the store's tree.
+    pub checkpoints: Arc<checkpoints::Checkpoints>,
     /// Kafka mode: the producer, quarantine and indexer counters.
     #[cfg(feature = "kafka")]
     pub kafka: kafka::KafkaState,
@@ -83,6 +87,12 @@ pub fn app(state: AppState) -> Router {
     router
         .route("/v1/events:batch", post(ingest::post_batch))
         .route("/v1/events/{offset}", get(read::get_by_offset))
+        .route("/v1/checkpoint", get(checkpoints::latest))
+        .route("/v1/checkpoint/key", get(checkpoints::key))
+        .route("/v1/checkpoints", get(checkpoints::list))
+        .route("/v1/proof/inclusion", get(checkpoints::inclusion))
+        .route("/v1/proof/consistency", get(checkpoints::consistency))
+        .route("/v1/export/bundle", get(export_bundle::export))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -168,12 +178,15 @@ pub fn open(config: Config) -> Result<AppState, ServeError> {
     }
     #[cfg(feature = "kafka")]
     let quarantine = kafka::QuarantineStore::open_existing(&config.data_dir);
+    let checkpoints = checkpoints::Checkpoints::open(&config.data_dir, &config.checkpoints)
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
     Ok(AppState {
         store: Arc::new(store),
         catalog: Arc::new(catalog),
         config: Arc::new(config),
         metrics,
         auth: Arc::new(auth::Open),
+        checkpoints: Arc::new(checkpoints),
         #[cfg(feature = "kafka")]
         kafka: kafka::KafkaState {
             quarantine,
@@ -204,11 +217,23 @@ pub async fn serve_on(
     #[cfg(feature = "kafka")]
     let indexer = start_kafka(&mut state)?;
     let local = listener.local_addr()?;
-    tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), records = state.store.committed(), policy = ?state.config.policy, "auditlog serving");
+    tracing::info!(addr = %local, data_dir = %state.config.data_dir.display(), records = state.store.committed(), policy = ?state.config.policy, key = %state.checkpoints.verifier_key(), "auditlog serving");
     let store = state.store.clone();
+    let stop_publisher = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = checkpoints::spawn_publisher(
+        state.checkpoints.clone(),
+        store.clone(),
+        &state.config.checkpoints,
+        stop_publisher.clone(),
+    )?;
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await?;
+    // The last checkpoint covers everything acknowledged.
+    stop_publisher.store(true, std::sync::atomic::Ordering::Relaxed);
+    if publisher.join().is_err() {
+        tracing::error!("the checkpoint publisher panicked");
+    }
     #[cfg(feature = "kafka")]
     if let Some((stop, handle)) = indexer {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -28,7 +28,7 @@ fn record_response(offset: u64, bytes: Vec<u8>, matches: Option<usize>) -> Respo
     r
 }
 
-fn organization_of(bytes: &[u8]) -> Option<String> {
+pub(crate) fn organization_of(bytes: &[u8]) -> Option<String> {
     auditlog_model::Record::parse(bytes).ok()?.organization()
 }
 

@@ -66,6 +66,18 @@ pub struct Args {
         requires = "kafka"
     )]
     peers: Vec<String>,
+    /// The log's name in its signed checkpoints (and its key's name), e.g.
+    /// `audit.example.com/prod`. Default `auditlog`.
+    #[arg(long, env = "AUDITLOG_ORIGIN")]
+    origin: Option<String>,
+    /// The checkpoint signing key (Go note encoding, `PRIVATE+KEY+…`);
+    /// default DATA_DIR/signing.key, generated on first start (mode 0600).
+    #[arg(long, env = "AUDITLOG_SIGNING_KEY", value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+    /// Publish a signed checkpoint at least this often (seconds) while
+    /// records arrive (and after every 10,000 records).
+    #[arg(long, env = "AUDITLOG_CHECKPOINT_EVERY", value_name = "SECONDS")]
+    checkpoint_every: Option<u64>,
     /// Log filter, e.g. `info` or `auditlog_store=debug`.
     #[arg(long, env = "AUDITLOG_LOG", default_value = "info")]
     log: String,
@@ -127,6 +139,9 @@ pub fn resolve(args: &Args, catalog: Option<&Path>) -> Result<Config> {
             OnIngestArg::Reject => OnIngest::Reject,
             OnIngestArg::Off => OnIngest::Off,
         }),
+        origin: args.origin.clone(),
+        signing_key: args.signing_key.clone(),
+        checkpoint_every_seconds: args.checkpoint_every,
     };
     #[allow(unused_mut)]
     let mut config = Config::resolve(overrides, file.as_deref())?;
