@@ -976,10 +976,12 @@ impl Writer {
         self.log.sync()?;
         // The tree's hashes go after the log's sync, so the tree never holds
         // a record the log might lose, and are synced before anything is
-        // acknowledged, so every acknowledged record is in the tree on disk.
+        // acknowledged or sealed, so every acknowledged record is in the
+        // tree on disk. The sync runs on its own thread while this one
+        // indexes the commit.
         if let Some(t) = self.tree.as_mut() {
             t.append(pending.iter().map(|p| leaf_hash(&p.item.canonical)))?;
-            t.sync()?;
+            t.begin_sync()?;
         }
         let (seg, tail) = self.log.tail_position();
         let mut frozen = Vec::new();
@@ -1008,6 +1010,9 @@ impl Writer {
                 st.active
                     .push(pos.offset, pos.pos, end, &p.item.fields, p.hash, &mut dict);
             }
+        }
+        if let Some(t) = self.tree.as_mut() {
+            t.end_sync()?;
         }
         for p in pending {
             if p.hash != 0 {

@@ -15,7 +15,7 @@ pub mod verify;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use auditlog_merkle::{stored_hash_count, Frontier, Hash, HashReader, HASH_SIZE};
 
@@ -137,6 +137,51 @@ pub struct TreeWriter {
     scratch: Vec<Hash>,
     fault: Option<FaultHook>,
     poisoned: bool,
+    // The thread behind `begin_sync`/`end_sync`, started on first use.
+    syncer: Option<Syncer>,
+    sync_in_flight: bool,
+}
+
+/// A thread that `fdatasync`s the tree file on request, so the store's
+/// writer can index a commit while the disk flushes the commit's hashes.
+struct Syncer {
+    request: mpsc::SyncSender<()>,
+    done: mpsc::Receiver<std::io::Result<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Syncer {
+    fn start(file: Arc<File>) -> Result<Syncer, TreeFileError> {
+        let (request, requests) = mpsc::sync_channel::<()>(1);
+        let (reply, done) = mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("auditlog-tree-sync".into())
+            .spawn(move || {
+                while requests.recv().is_ok() {
+                    if reply.send(file.sync_data()).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(io("starting the tree sync thread"))?;
+        Ok(Syncer {
+            request,
+            done,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for TreeWriter {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.syncer.take() {
+            // Closing the request channel ends the thread.
+            drop(s.request);
+            if let Some(t) = s.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for TreeWriter {
@@ -161,6 +206,8 @@ impl TreeWriter {
             scratch: Vec::new(),
             fault,
             poisoned: false,
+            syncer: None,
+            sync_in_flight: false,
         }
     }
 
@@ -218,6 +265,54 @@ impl TreeWriter {
         if r.is_err() {
             // As for the log: after a failed fsync the page cache's state
             // is unknown ("fsyncgate").
+            self.poisoned = true;
+        }
+        r
+    }
+
+    /// Start making everything appended so far durable on the sync
+    /// thread; [`TreeWriter::end_sync`] waits for it. Same guarantee as
+    /// [`TreeWriter::sync`], but the caller can work meanwhile.
+    pub(crate) fn begin_sync(&mut self) -> Result<(), TreeFileError> {
+        if self.sync_in_flight {
+            self.end_sync()?;
+        }
+        if self.poisoned {
+            return Err(TreeFileError::Poisoned);
+        }
+        if let Some(hook) = &self.fault {
+            if !matches!(hook(Fault::TreeSync), FaultAction::Proceed) {
+                self.poisoned = true;
+                return Err(injected("tree sync"));
+            }
+        }
+        if self.syncer.is_none() {
+            self.syncer = Some(Syncer::start(self.file.clone())?);
+        }
+        let sent = self.syncer.as_ref().map(|s| s.request.send(()).is_ok());
+        if sent != Some(true) {
+            self.poisoned = true;
+            return Err(TreeFileError::Unavailable(
+                "the tree sync thread has stopped".into(),
+            ));
+        }
+        self.sync_in_flight = true;
+        Ok(())
+    }
+
+    /// Wait for the sync [`TreeWriter::begin_sync`] started.
+    pub(crate) fn end_sync(&mut self) -> Result<(), TreeFileError> {
+        if !self.sync_in_flight {
+            return Ok(());
+        }
+        self.sync_in_flight = false;
+        let r = match self.syncer.as_ref().map(|s| s.done.recv()) {
+            Some(Ok(r)) => r.map_err(io("syncing the Merkle tree file")),
+            _ => Err(TreeFileError::Unavailable(
+                "the tree sync thread has stopped".into(),
+            )),
+        };
+        if r.is_err() {
             self.poisoned = true;
         }
         r
