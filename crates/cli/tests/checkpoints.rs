@@ -11,21 +11,7 @@ use auditlog_merkle::{leaf_hash, verify_consistency, verify_inclusion, Hash};
 use auditlog_tlog::{Checkpoint, NoteVerifier};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use common::server::{get, json, post, Server};
-
-fn ingest(url: &str, records: &[Vec<u8>]) {
-    let body: Vec<u8> = records
-        .iter()
-        .flat_map(|r| r.iter().copied().chain([b'\n']))
-        .collect();
-    let (status, answer) = post(
-        &format!("{url}/v1/events:batch"),
-        "application/x-ndjson",
-        &body,
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
-}
+use common::server::{get, ingest, json, Server};
 
 fn hash(s: &str) -> Hash {
     B64.decode(s).unwrap().try_into().unwrap()

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use common::broker::Broker;
-use common::server::{agent, free_port, post, Server};
+use common::server::{agent, free_port, ingest, Server};
 
 const TOPIC: &str = "confluent-audit-log-events";
 
@@ -23,24 +23,6 @@ fn id_of(r: &[u8]) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-/// POST a batch; every record must be accepted (acknowledged by the topic).
-fn ingest(url: &str, records: &[Vec<u8>]) {
-    let body: Vec<u8> = records
-        .iter()
-        .flat_map(|r| r.iter().copied().chain([b'\n']))
-        .collect();
-    let (status, answer) = post(
-        &format!("{url}/v1/events:batch"),
-        "application/x-ndjson",
-        &body,
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
-    let a: serde_json::Value = serde_json::from_slice(&answer).unwrap();
-    let items = a["items"].as_array().unwrap();
-    assert!(items.iter().all(|i| i["status"] == "accepted"), "{a}");
 }
 
 /// One tenant's records from a node: their ids, and which node answered.

@@ -219,7 +219,7 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
                 .map(|v| (h.to_string(), v.as_bytes().to_vec()))
         })
         .collect();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
+    let (tx, body) = crate::stream::channel();
     let (head_tx, head_rx) = tokio::sync::oneshot::channel();
     let peer_name = peer.to_owned();
     std::thread::Builder::new()
@@ -254,14 +254,16 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
                     Ok(0) => return,
                     Ok(n) => {
                         if tx
-                            .blocking_send(Ok(bytes::Bytes::copy_from_slice(&buf[..n])))
+                            .blocking_send(bytes::Bytes::copy_from_slice(&buf[..n]))
                             .is_err()
                         {
                             return;
                         }
                     }
                     Err(e) => {
-                        let _ = tx.blocking_send(Err(e));
+                        // Headers are gone: end the body early (NDJSON
+                        // readers see a short answer; JSON ones a parse error).
+                        tracing::warn!(peer = %url, error = %e, "a forwarded answer broke off");
                         return;
                     }
                 }
@@ -272,7 +274,7 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
         .await
         .map_err(|_| Problem::unavailable(format!("forwarding to {peer_name} failed")))?
         .map_err(|e| Problem::unavailable(format!("forwarding to {peer_name} failed: {e}")))?;
-    let mut r = Response::new(Body::new(ChannelBody(rx)));
+    let mut r = Response::new(Body::new(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     for (k, v) in kept {
         if let (Ok(k), Ok(v)) = (
@@ -286,23 +288,6 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
         r.headers_mut().insert(ANSWERED_BY, v);
     }
     Ok(r)
-}
-
-/// A response body fed by the forwarding thread.
-struct ChannelBody(tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>);
-
-impl http_body::Body for ChannelBody {
-    type Data = bytes::Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|o| o.map(|r| r.map(http_body::Frame::data)))
-    }
 }
 
 #[cfg(test)]

@@ -151,6 +151,24 @@ pub fn json(b: &[u8]) -> serde_json::Value {
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
 }
 
+/// POST records as one NDJSON batch; every one must be accepted.
+pub fn ingest(url: &str, records: &[Vec<u8>]) {
+    let body: Vec<u8> = records
+        .iter()
+        .flat_map(|r| r.iter().copied().chain([b'\n']))
+        .collect();
+    let (status, answer) = post(
+        &format!("{url}/v1/events:batch"),
+        "application/x-ndjson",
+        &body,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    let a = json(&answer);
+    let items = a["items"].as_array().unwrap();
+    assert!(items.iter().all(|i| i["status"] == "accepted"), "{a}");
+}
+
 /// The committed record count, from /metrics.
 pub fn committed(url: &str) -> u64 {
     let (_, body) = get(&format!("{url}/metrics"));
