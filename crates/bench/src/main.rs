@@ -5,6 +5,7 @@
 
 mod emit;
 mod ingest;
+mod merkle;
 mod parse;
 mod query;
 mod sqlite_indexes;
@@ -38,6 +39,8 @@ enum Bench {
     Query(query::Args),
     /// SDK emit() cost on the caller and emit-to-visible latency vs a bare channel, serialising, and a blocking POST.
     Emit(emit::Args),
+    /// Merkle roots and proofs at 10M leaves from the store's tree file vs from memory.
+    Merkle(merkle::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,5 +51,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Stages(a) => stages::run(a),
         Bench::Query(a) => query::run(a),
         Bench::Emit(a) => emit::run(a),
+        Bench::Merkle(a) => merkle::run(a),
     }
 }
