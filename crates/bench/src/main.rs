@@ -3,6 +3,7 @@
 //! rounds, and reports medians and the ratio; absolute times on a shared
 //! 2-core machine mean little on their own.
 
+mod bundle;
 mod emit;
 mod ingest;
 mod merkle;
@@ -41,6 +42,8 @@ enum Bench {
     Emit(emit::Args),
     /// Merkle roots and proofs at 10M leaves from the store's tree file vs from memory.
     Merkle(merkle::Args),
+    /// Offline verification of a verifiable export (`auditlog verify BUNDLE`) vs parsing it.
+    Bundle(bundle::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,5 +55,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Query(a) => query::run(a),
         Bench::Emit(a) => emit::run(a),
         Bench::Merkle(a) => merkle::run(a),
+        Bench::Bundle(a) => bundle::run(a),
     }
 }

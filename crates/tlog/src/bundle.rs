@@ -108,14 +108,81 @@ struct Header {
     format: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Entry<'a> {
-    offset: u64,
-    #[serde(borrow)]
-    proof: Vec<&'a str>,
-    #[serde(borrow)]
-    record: &'a serde_json::value::RawValue,
+/// A record line taken apart without a JSON parser: it must be exactly what
+/// [`entry_line`] writes (so canonical by construction), and the record's
+/// bytes need no parsing — its leaf hash either matches the log or not.
+/// About three times faster than parsing the line as JSON.
+fn parse_entry<'a>(line: &'a [u8], proof: &mut Vec<Hash>) -> Result<(u64, &'a [u8]), String> {
+    let rest = line
+        .strip_prefix(b"{\"offset\":")
+        .ok_or("not a bundle record line (it must start with {\"offset\":)")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (num, rest) = rest.split_at(digits);
+    if num.is_empty() || (num.len() > 1 && num[0] == b'0') {
+        return Err("the offset is not a decimal number without leading zeros".into());
+    }
+    let offset: u64 = std::str::from_utf8(num)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or("the offset does not fit 64 bits")?;
+    let mut rest = rest
+        .strip_prefix(b",\"proof\":[")
+        .ok_or("not in canonical form (expected ,\"proof\":[ after the offset)")?;
+    proof.clear();
+    if let Some(r) = rest.strip_prefix(b"]") {
+        rest = r;
+    } else {
+        loop {
+            // A SHA-256 hash in padded base64 is 44 characters.
+            let item = rest
+                .strip_prefix(b"\"")
+                .and_then(|r| r.get(..45))
+                .filter(|r| r[44] == b'"')
+                .ok_or_else(|| {
+                    format!("proof[{}] is not a quoted base64 SHA-256 hash", proof.len())
+                })?;
+            let mut h = [0u8; 32];
+            match B64.decode_slice(&item[..44], &mut h) {
+                Ok(32) => proof.push(h),
+                _ => {
+                    return Err(format!(
+                        "proof[{}] is not a base64 SHA-256 hash",
+                        proof.len()
+                    ))
+                }
+            }
+            rest = &rest[46..];
+            match rest.split_first() {
+                Some((b',', r)) => rest = r,
+                Some((b']', r)) => {
+                    rest = r;
+                    break;
+                }
+                _ => return Err("not in canonical form (the proof list is malformed)".into()),
+            }
+        }
+    }
+    let record = rest
+        .strip_prefix(b",\"record\":")
+        .and_then(|r| r.strip_suffix(b"}\n"))
+        .ok_or("not in canonical form (expected ,\"record\":…} and a newline)")?;
+    Ok((offset, record))
+}
+
+/// Lines with their newlines (the last may lack one), split with memchr.
+struct Lines<'a>(&'a [u8]);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', self.0).map_or(self.0.len(), |i| i + 1);
+        let (line, rest) = self.0.split_at(end);
+        self.0 = rest;
+        Some(line)
+    }
 }
 
 /// Verify a whole bundle against the log's public key, on `threads`
@@ -125,7 +192,7 @@ pub fn verify(
     verifier: &NoteVerifier,
     threads: usize,
 ) -> Result<Verified, BundleError> {
-    let mut lines = bundle.split_inclusive(|b| *b == b'\n');
+    let mut lines = Lines(bundle);
     let first = lines
         .next()
         .ok_or_else(|| BundleError::Header("the bundle is empty".into()))?;
@@ -200,37 +267,17 @@ fn check_entries(
     for (i, raw) in lines.iter().enumerate() {
         let line = first_line + i;
         let bad = |why: String| BundleError::Line { line, why };
-        let e: Entry<'_> = serde_json::from_slice(raw)
-            .map_err(|e| bad(format!("not a bundle record line: {e}")))?;
-        proof.clear();
-        for (j, p) in e.proof.iter().enumerate() {
-            let h: Hash = B64
-                .decode(p)
-                .ok()
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| bad(format!("proof[{j}] is not a base64 SHA-256 hash")))?;
-            proof.push(h);
-        }
-        let record = e.record.get().as_bytes();
-        if entry_line(e.offset, &proof, record) != *raw {
-            return Err(bad("not in canonical form (was it edited?)".into()));
-        }
+        let (offset, record) = parse_entry(raw, &mut proof).map_err(bad)?;
         if let Some((_, prev)) = range {
-            if e.offset <= prev {
+            if offset <= prev {
                 return Err(bad(format!(
-                    "offset {} does not follow the previous record's ({prev})",
-                    e.offset
+                    "offset {offset} does not follow the previous record's ({prev})"
                 )));
             }
         }
-        verify_inclusion(&leaf_hash(record), e.offset, cp.size, &proof, &cp.root).map_err(
-            |why| BundleError::Proof {
-                line,
-                offset: e.offset,
-                why,
-            },
-        )?;
-        range = Some((range.map_or(e.offset, |r| r.0), e.offset));
+        verify_inclusion(&leaf_hash(record), offset, cp.size, &proof, &cp.root)
+            .map_err(|why| BundleError::Proof { line, offset, why })?;
+        range = Some((range.map_or(offset, |r| r.0), offset));
     }
     Ok(range)
 }
