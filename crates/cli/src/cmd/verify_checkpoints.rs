@@ -46,13 +46,17 @@ pub(crate) fn stored(dir: &Path, key: &NoteVerifier) -> Result<Section> {
         s.summary = "no checkpoints are kept in this directory".into();
         return Ok(s);
     }
-    let store = auditlog_store::Store::open_read_only(dir)?;
+    // Checkpoints first, then the store: a server may sign a new one
+    // meanwhile, and every checkpoint read must be older than the tree.
     let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .with_context(|| format!("opening {}", db.display()))?;
     let mut st = conn.prepare("select size, note from checkpoints order by size")?;
     let rows: Vec<(i64, String)> = st
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    drop(st);
+    drop(conn);
+    let store = auditlog_store::Store::open_read_only(dir)?;
     let mut good = 0u64;
     for (size, note) in &rows {
         let why = match Checkpoint::open(note, key) {
