@@ -41,7 +41,7 @@ pub struct Args {
 }
 
 /// Generated events are cached next to the build, keyed by count and seed.
-fn workload(n: usize) -> Result<Vec<Vec<u8>>> {
+pub(crate) fn workload(n: usize) -> Result<Vec<Vec<u8>>> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"))
@@ -72,6 +72,12 @@ pub struct Server {
     child: Child,
 }
 
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         // A graceful stop, so the server flushes and reports; SIGKILL if it hangs.
@@ -91,7 +97,7 @@ impl Drop for Server {
 }
 
 /// CPU seconds (user + system) the process has used.
-fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = s.rsplit(')').next()?;
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -100,7 +106,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 /// CPU seconds per thread name (threads of a pool share a name).
-fn cpu_by_thread(pid: u32) -> Vec<(String, f64)> {
+pub(crate) fn cpu_by_thread(pid: u32) -> Vec<(String, f64)> {
     let mut by: std::collections::BTreeMap<String, f64> = Default::default();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
@@ -190,17 +196,7 @@ pub fn run(args: Args) -> Result<()> {
     let bin = auditlog_bin(args.auditlog.clone())?;
     let events = workload(args.events)?;
     let bytes: usize = events.iter().map(|e| e.len() + 1).sum();
-    let bodies: Vec<Vec<u8>> = events
-        .chunks(args.batch)
-        .map(|c| {
-            let mut b = Vec::with_capacity(c.iter().map(|e| e.len() + 1).sum());
-            for e in c {
-                b.extend_from_slice(e);
-                b.push(b'\n');
-            }
-            b
-        })
-        .collect();
+    let bodies = ndjson_bodies(&events, args.batch);
     let tmp = tempfile::tempdir()?;
     let dir = args
         .data_dir
@@ -211,47 +207,9 @@ pub fn run(args: Args) -> Result<()> {
         .port();
     let server = start_server(&bin, &dir, port, &args.serve_arg)?;
     let pid = server.child.id();
-    let bodies = Arc::new(bodies);
-    let next = Arc::new(AtomicUsize::new(0));
     let url = format!("http://127.0.0.1:{port}/v1/events:batch");
     let started = Instant::now();
-    let workers: Vec<_> = (0..args.connections)
-        .map(|_| {
-            let (bodies, next, url) = (bodies.clone(), next.clone(), url.clone());
-            std::thread::spawn(move || -> Result<usize> {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
-                let mut accepted = 0;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = bodies.get(i) else {
-                        return Ok(accepted);
-                    };
-                    let mut r = agent
-                        .post(&url)
-                        .header("content-type", "application/x-ndjson")
-                        .send(&body[..])?;
-                    let status = r.status().as_u16();
-                    let text = r.body_mut().with_config().limit(1 << 30).read_to_string()?;
-                    if status != 200 {
-                        bail!(
-                            "batch {i} got {status}: {}",
-                            text.chars().take(300).collect::<String>()
-                        );
-                    }
-                    accepted += text.matches("\"status\":\"accepted\"").count();
-                }
-            })
-        })
-        .collect();
-    let mut accepted = 0;
-    for w in workers {
-        accepted += w
-            .join()
-            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
-    }
+    let accepted = post_batches(&url, bodies, args.connections)?.accepted;
     let elapsed = started.elapsed();
     let rss = peak_rss_kib(pid).unwrap_or(0);
     let cpu = cpu_seconds(pid).unwrap_or(0.0);
@@ -291,6 +249,83 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("ratio to floor: {:.2}x", ev_s / f_ev_s);
     Ok(())
+}
+
+/// NDJSON request bodies of `batch` events each.
+pub(crate) fn ndjson_bodies(events: &[Vec<u8>], batch: usize) -> Vec<Vec<u8>> {
+    events
+        .chunks(batch.max(1))
+        .map(|c| {
+            let mut b = Vec::with_capacity(c.iter().map(|e| e.len() + 1).sum());
+            for e in c {
+                b.extend_from_slice(e);
+                b.push(b'\n');
+            }
+            b
+        })
+        .collect()
+}
+
+/// What [`post_batches`] saw.
+#[derive(Debug)]
+pub(crate) struct Posted {
+    /// Items the server reported as accepted.
+    pub accepted: usize,
+    /// Each request's round trip (send to body read), in no particular order.
+    pub latencies: Vec<Duration>,
+}
+
+/// POST every body to `url` from `connections` keep-alive clients, each
+/// taking the next body when its previous one is answered; any non-200 fails.
+pub(crate) fn post_batches(url: &str, bodies: Vec<Vec<u8>>, connections: usize) -> Result<Posted> {
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..connections.max(1))
+        .map(|_| {
+            let (bodies, next, url) = (bodies.clone(), next.clone(), url.to_owned());
+            std::thread::spawn(move || -> Result<(usize, Vec<Duration>)> {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut accepted = 0;
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else {
+                        return Ok((accepted, latencies));
+                    };
+                    let t = Instant::now();
+                    let mut r = agent
+                        .post(&url)
+                        .header("content-type", "application/x-ndjson")
+                        .send(&body[..])?;
+                    let status = r.status().as_u16();
+                    let text = r.body_mut().with_config().limit(1 << 30).read_to_string()?;
+                    latencies.push(t.elapsed());
+                    if status != 200 {
+                        bail!(
+                            "batch {i} got {status}: {}",
+                            text.chars().take(300).collect::<String>()
+                        );
+                    }
+                    accepted += text.matches("\"status\":\"accepted\"").count();
+                }
+            })
+        })
+        .collect();
+    let mut out = Posted {
+        accepted: 0,
+        latencies: Vec::with_capacity(bodies.len()),
+    };
+    for w in workers {
+        let (a, l) = w
+            .join()
+            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+        out.accepted += a;
+        out.latencies.extend(l);
+    }
+    Ok(out)
 }
 
 /// Parse every event with serde_json, then insert the same rows (index fields

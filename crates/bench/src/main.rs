@@ -6,6 +6,7 @@
 mod bundle;
 mod emit;
 mod ingest;
+mod kafka;
 mod merkle;
 mod parse;
 mod query;
@@ -40,6 +41,8 @@ enum Bench {
     Query(query::Args),
     /// SDK emit() cost on the caller and emit-to-visible latency vs a bare channel, serialising, and a blocking POST.
     Emit(emit::Args),
+    /// Produce through `serve --kafka` vs a bare rdkafka producer; `consume` vs a bare consumer (needs tansu).
+    Kafka(kafka::Args),
     /// Merkle roots and proofs at 10M leaves from the store's tree file vs from memory.
     Merkle(merkle::Args),
     /// Offline verification of a verifiable export (`auditlog verify BUNDLE`) vs parsing it.
@@ -54,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Stages(a) => stages::run(a),
         Bench::Query(a) => query::run(a),
         Bench::Emit(a) => emit::run(a),
+        Bench::Kafka(a) => kafka::run(a),
         Bench::Merkle(a) => merkle::run(a),
         Bench::Bundle(a) => bundle::run(a),
     }
