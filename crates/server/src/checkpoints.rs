@@ -93,11 +93,9 @@ impl Checkpoints {
                 .unwrap_or_else(|| data_dir.join("signing.key")),
             &s.origin,
         )?;
-        let db = Connection::open(data_dir.join("checkpoints.db"))?;
+        let db = crate::side_db::open(&data_dir.join("checkpoints.db"))?;
         db.execute_batch(
-            "pragma journal_mode = wal;
-             pragma synchronous = full;
-             create table if not exists checkpoints (
+            "create table if not exists checkpoints (
                size integer primary key,
                root blob not null,
                note text not null,
@@ -182,9 +180,17 @@ impl Checkpoints {
 
 fn row(r: &auditlog_store::rusqlite::Row<'_>) -> auditlog_store::rusqlite::Result<Kept> {
     let root: Vec<u8> = r.get(1)?;
+    // A damaged row is an error, never a made-up root.
+    let root: Hash = root.try_into().map_err(|v: Vec<u8>| {
+        auditlog_store::rusqlite::Error::FromSqlConversionFailure(
+            1,
+            auditlog_store::rusqlite::types::Type::Blob,
+            format!("a checkpoint root is 32 bytes, not {}", v.len()).into(),
+        )
+    })?;
     Ok(Kept {
         size: r.get::<_, i64>(0)? as u64,
-        root: root.try_into().unwrap_or([0; 32]),
+        root,
         note: r.get(2)?,
     })
 }

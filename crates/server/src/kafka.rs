@@ -88,11 +88,9 @@ pub struct QuarantineStore {
 impl QuarantineStore {
     /// Open (or create) the table in `data_dir` for `topic`.
     pub fn open(data_dir: &Path, topic: &str) -> Result<QuarantineStore, rusqlite::Error> {
-        let conn = Connection::open(data_dir.join("quarantine.db"))?;
+        let conn = crate::side_db::open(&data_dir.join("quarantine.db"))?;
         conn.execute_batch(
-            "pragma journal_mode = wal;
-             pragma synchronous = full;
-             create table if not exists quarantine (
+            "create table if not exists quarantine (
                id integer primary key,
                topic text not null,
                partition integer not null,

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod problem;
 pub mod query;
 mod read;
+mod side_db;
 mod stream;
 
 use std::sync::Arc;
