@@ -17,6 +17,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::config::KafkaConfig;
 use crate::decode::decode;
+use crate::watch::{self, Signals, Watcher};
 use crate::KafkaError;
 
 /// A record read from the topic.
@@ -102,9 +103,11 @@ pub struct IndexOptions {
     /// `offsetsForTimes` would seek to. Skipped messages are committed, so a
     /// restart does not read them again.
     pub from_time: Option<i64>,
-    /// Rejoin the group when a partition owned elsewhere has had records
-    /// waiting and an unmoved committed offset for this long (a wedged
-    /// group, e.g. after members died mid-rebalance).
+    /// Rejoin the group when a partition has had records waiting and no
+    /// progress for this long: one owned elsewhere whose committed offset
+    /// has not moved (a wedged group, e.g. after members died
+    /// mid-rebalance), or one this member owns but no longer receives (a
+    /// fetcher stuck after a broker restart).
     pub stall_rejoin: Duration,
     /// Where an assigned partition starts.
     pub resume: Resume,
@@ -234,11 +237,41 @@ pub struct Indexer {
     topic: String,
     options: IndexOptions,
     stats: Arc<IndexStats>,
-    /// Partitions owned elsewhere with records waiting: their committed
-    /// offset and since when it has not moved.
-    stalled: BTreeMap<i32, (i64, Instant)>,
     /// Partitions that have reached `from_time` (see [`IndexOptions::from_time`]).
     started: BTreeMap<i32, bool>,
+    /// Offsets stored but not yet committed (a commit failed, e.g. while
+    /// the broker was away): retried with the next commit.
+    uncommitted: BTreeMap<i32, i64>,
+    /// Shared with the watcher.
+    signals: Arc<Signals>,
+    /// Measures lag and watches for a stuck group; stops when dropped.
+    _watcher: Watcher,
+    /// Consume errors not logged yet (one line per [`QUIET`]).
+    errors: Quiet,
+}
+
+/// Least time between two log lines about the same kind of Kafka trouble:
+/// an outage would otherwise log one line per failed fetch.
+const QUIET: Duration = Duration::from_secs(10);
+
+/// Counts repeated errors and says when to log the next one.
+#[derive(Debug)]
+struct Quiet {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Quiet {
+    /// `Some(n)` (errors not logged since the last line) when this one
+    /// should be logged.
+    fn log_now(&mut self) -> Option<u64> {
+        if self.last.is_some_and(|t| t.elapsed() < QUIET) {
+            self.suppressed += 1;
+            return None;
+        }
+        self.last = Some(Instant::now());
+        Some(std::mem::take(&mut self.suppressed))
+    }
 }
 
 /// Whether a message of `partition` with this timestamp is at or past
@@ -314,14 +347,28 @@ impl Indexer {
             progress: Mutex::new(held),
             ..IndexStats::default()
         });
+        let signals = Arc::new(Signals::default());
+        let watcher = watch::start(
+            cfg,
+            &options.group,
+            options.stall_rejoin,
+            stats.clone(),
+            signals.clone(),
+        )?;
         Ok(Indexer {
             consumer: join(cfg, &options, &stats)?,
             cfg: cfg.clone(),
             topic: cfg.topic.clone(),
             options,
             stats,
-            stalled: BTreeMap::new(),
             started: BTreeMap::new(),
+            uncommitted: BTreeMap::new(),
+            signals,
+            _watcher: watcher,
+            errors: Quiet {
+                last: None,
+                suppressed: 0,
+            },
         })
     }
 
@@ -330,28 +377,50 @@ impl Indexer {
         self.stats.clone()
     }
 
-    /// Consume until `stop` is set. Returns an error when the sink cannot
-    /// store (nothing of that batch is committed; restart to retry).
+    /// Consume until `stop` is set. Broker outages and sink failures are
+    /// waited out: when the sink cannot store a batch, nothing of it is
+    /// committed, and after a pause (doubling up to 30 s) the member rejoins
+    /// the group, which starts each partition again where it was stored.
+    /// Returns an error only when the consumer cannot be created again.
     pub fn run(&mut self, sink: &mut dyn Sink, stop: &AtomicBool) -> Result<(), KafkaError> {
-        let mut lag_at = Instant::now();
-        let mut group_at = Instant::now();
+        let mut pause = Duration::from_millis(500);
         while !stop.load(Ordering::Relaxed) {
-            self.batch(sink)?;
-            if lag_at.elapsed() >= Duration::from_millis(500) {
-                self.update_lag();
-                lag_at = Instant::now();
+            if self.signals.rejoin.swap(false, Ordering::Relaxed) {
+                self.rejoin()?;
             }
-            if group_at.elapsed() >= Duration::from_secs(1) {
-                self.watch_group()?;
-                group_at = Instant::now();
+            match self.batch(sink) {
+                Ok(_) => pause = Duration::from_millis(500),
+                Err(KafkaError::Unavailable(why)) => {
+                    tracing::warn!(
+                        error = %why,
+                        seconds = pause.as_secs_f32(),
+                        "kafka indexer: the store did not take a batch; nothing of it is committed, retrying"
+                    );
+                    let until = Instant::now() + pause;
+                    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    pause = (pause * 2).min(Duration::from_secs(30));
+                    // The consumer's position is past the failed batch.
+                    self.rejoin()?;
+                }
+                Err(e) => return Err(e),
             }
         }
-        self.update_lag();
+        Ok(())
+    }
+
+    /// Leave the group and join again with a fresh member: each assigned
+    /// partition starts where [`Resume`] says.
+    fn rejoin(&mut self) -> Result<(), KafkaError> {
+        self.consumer = join(&self.cfg, &self.options, &self.stats)?;
+        self.stats.rejoins.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Read, store and commit one batch (possibly empty).
     pub fn batch(&mut self, sink: &mut dyn Sink) -> Result<usize, KafkaError> {
+        self.signals.turns.fetch_add(1, Ordering::Relaxed);
         let deadline = Instant::now() + self.options.batch_wait;
         let mut records = Vec::new();
         let mut quarantined = Vec::new();
@@ -366,7 +435,9 @@ impl Indexer {
                 Ok(m) => m,
                 // Broker hiccups are reported here and retried by librdkafka.
                 Err(e) => {
-                    tracing::warn!(error = %e, "kafka consume");
+                    if let Some(more) = self.errors.log_now() {
+                        tracing::warn!(error = %e, "kafka consume ({more} more like it not logged)");
+                    }
                     continue;
                 }
             };
@@ -438,135 +509,39 @@ impl Indexer {
             p.extend(next.iter().map(|(k, v)| (*k, *v)));
         }
         // Only now, with everything stored or quarantined, move the group on.
-        let mut tpl = TopicPartitionList::new();
-        for (p, o) in &next {
-            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o))?;
-        }
-        self.consumer.commit(&tpl, CommitMode::Sync)?;
-        self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        self.uncommitted.extend(next);
+        self.commit();
         Ok(n)
     }
 
-    /// Record the group's lag, and rejoin when the group is wedged: a
-    /// partition this member does not own has records waiting and its
-    /// committed offset has not moved for `stall_rejoin`. Kafka evicts a
-    /// dead member after its session timeout and rebalances by itself; this
-    /// is for brokers whose coordinator can end a rebalance with partitions
-    /// given to members that have died (tansu 0.6 does, when members are
-    /// killed mid-join). A fresh member id makes the coordinator rebalance
-    /// again. (A live member stuck for that long also triggers it, which
-    /// costs a rebalance and loses nothing.)
-    fn watch_group(&mut self) -> Result<(), KafkaError> {
-        let Some(progress) = self.group_progress() else {
-            return Ok(());
-        };
-        if let Ok(mut b) = self.stats.group_behind.lock() {
-            *b = Some(progress.iter().map(|(_, _, behind)| behind).sum());
+    /// Commit what is stored. A failed commit is retried with the next
+    /// batch: until then a crash re-reads those records, which the sink
+    /// deduplicates. Partitions no longer assigned are not committed (the
+    /// broker would refuse the stale generation); their new owner starts
+    /// where the group or its own store says.
+    fn commit(&mut self) {
+        if let Ok(a) = self.stats.assigned.lock() {
+            self.uncommitted.retain(|p, _| a.contains(p));
         }
-        let mine = self
-            .stats
-            .assigned
-            .lock()
-            .map(|a| a.clone())
-            .unwrap_or_default();
-        let mut wedged = None;
-        for (p, at, behind) in progress {
-            if behind == 0 || mine.contains(&p) {
-                self.stalled.remove(&p);
-                continue;
-            }
-            match self.stalled.get(&p) {
-                // Compare committed offsets only: the high watermark may move.
-                Some((was, since)) if *was == at => {
-                    if since.elapsed() >= self.options.stall_rejoin {
-                        wedged = Some((p, since.elapsed()));
-                    }
-                }
-                _ => {
-                    self.stalled.insert(p, (at, Instant::now()));
-                }
-            }
-        }
-        if let Some((p, waited)) = wedged {
-            tracing::warn!(
-                group = %self.options.group,
-                partition = p,
-                seconds = waited.as_secs(),
-                "records are waiting in a partition nobody has committed for a while; rejoining the group so it rebalances"
-            );
-            self.consumer = join(&self.cfg, &self.options, &self.stats)?;
-            self.stats.rejoins.fetch_add(1, Ordering::Relaxed);
-            self.stalled.clear();
-        }
-        Ok(())
-    }
-
-    /// Per partition of the topic: the group's committed offset (or the low
-    /// watermark) and the messages between it and the high watermark.
-    fn group_progress(&self) -> Option<Vec<(i32, i64, i64)>> {
-        let timeout = Duration::from_secs(2);
-        let md = self
-            .consumer
-            .fetch_metadata(Some(&self.topic), timeout)
-            .ok()?;
-        let partitions: Vec<i32> = md
-            .topics()
-            .iter()
-            .find(|t| t.name() == self.topic)?
-            .partitions()
-            .iter()
-            .map(|p| p.id())
-            .collect();
-        let mut tpl = TopicPartitionList::new();
-        for p in &partitions {
-            tpl.add_partition(&self.topic, *p);
-        }
-        let committed = self.consumer.committed_offsets(tpl, timeout).ok()?;
-        let mut out = Vec::new();
-        for p in partitions {
-            let (low, high) = self
-                .consumer
-                .fetch_watermarks(&self.topic, p, timeout)
-                .ok()?;
-            let at = committed
-                .find_partition(&self.topic, p)
-                .and_then(|e| match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                })
-                .unwrap_or(low);
-            out.push((p, at, (high - at).max(0)));
-        }
-        Some(out)
-    }
-
-    /// Messages behind the high watermark, per assigned partition.
-    fn update_lag(&self) {
-        let Ok(assigned) = self.consumer.assignment() else {
+        if self.uncommitted.is_empty() {
             return;
-        };
-        let positions = self.consumer.position().ok();
-        let mut lag = BTreeMap::new();
-        for e in assigned.elements() {
-            let p = e.partition();
-            let Ok((low, high)) =
-                self.consumer
-                    .fetch_watermarks(&self.topic, p, Duration::from_secs(2))
-            else {
-                continue;
-            };
-            let pos = positions
-                .as_ref()
-                .and_then(|l| l.find_partition(&self.topic, p))
-                .and_then(|e| match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                })
-                .unwrap_or(low);
-            lag.insert(p, (high - pos).max(0));
         }
-        if let Ok(mut l) = self.stats.lag.lock() {
-            *l = lag;
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in &self.uncommitted {
+            if let Err(e) = tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o)) {
+                tracing::error!(error = %e, partition = p, "kafka: an offset that cannot be committed");
+            }
+        }
+        match self.consumer.commit(&tpl, CommitMode::Sync) {
+            Ok(()) => {
+                self.uncommitted.clear();
+                self.stats.commits.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                if let Some(more) = self.errors.log_now() {
+                    tracing::warn!(error = %e, "kafka: committing offsets failed; retried with the next batch ({more} more errors not logged)");
+                }
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod index;
 pub mod partition;
 pub mod produce;
 pub mod transport;
+mod watch;
 
 pub use config::{KafkaConfig, Sasl, DEFAULT_TOPIC};
 
