@@ -26,6 +26,11 @@ pub struct Args {
     /// The `auditlog` binary (default: next to this one).
     #[arg(long)]
     auditlog: Option<PathBuf>,
+    /// Write the bundle (`bundle.ndjson`) and its key (`bundle.key`) into
+    /// this directory and keep them, to profile `auditlog verify` on the
+    /// same file afterwards (default: a temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -57,8 +62,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     .sign(&signer)
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bundle.ndjson");
+    let tmp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("bundle.ndjson");
     {
         use std::io::Write as _;
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
@@ -74,6 +81,7 @@ pub fn run(args: Args) -> Result<()> {
     drop(records);
     let bytes = std::fs::metadata(&path)?.len();
     let key = signer.verifier().encoded();
+    std::fs::write(dir.join("bundle.key"), &key)?;
     println!(
         "bundle: {n} records, {:.0} MB ({:.0} bytes/record incl. proof)",
         bytes as f64 / 1e6,
