@@ -308,7 +308,7 @@ impl Store {
         }
         let tree_writer = rebuild.map(|rb| rb.finish(next)).transpose()?;
         let tree = match &tree_writer {
-            Some(w) => TreeAccess::Live(TreeReader::from_file(w.file(), u64::MAX)),
+            Some(w) => TreeAccess::Live(w.live_reader()),
             None => TreeAccess::Off(format!(
                 "the Merkle tree is off for this store ({WITHOUT_TREE_ENV} is set)"
             )),

@@ -10,6 +10,7 @@
 //! anything.
 
 pub(crate) mod recover;
+pub(crate) mod upper;
 pub mod verify;
 
 use std::fs::{File, OpenOptions};
@@ -17,7 +18,9 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
 
-use auditlog_merkle::{stored_hash_count, Frontier, Hash, HashReader, HASH_SIZE};
+use auditlog_merkle::{stored_hash_count, Frontier, Hash, HashReader, NodeId, HASH_SIZE};
+
+use self::upper::{UpperLevels, UPPER_LEVEL};
 
 use crate::log::{Fault, FaultAction, FaultHook};
 
@@ -140,6 +143,10 @@ pub struct TreeWriter {
     // The thread behind `begin_sync`/`end_sync`, started on first use.
     syncer: Option<Syncer>,
     sync_in_flight: bool,
+    // The tree's upper levels, shared with every reader made from this
+    // writer (`upper.rs`), and those the current append completes.
+    upper: Arc<UpperLevels>,
+    upper_new: Vec<(NodeId, Hash)>,
 }
 
 /// A thread that `fdatasync`s the tree file on request, so the store's
@@ -200,6 +207,33 @@ impl TreeWriter {
     }
 
     pub(crate) fn resume(file: Arc<File>, frontier: Frontier, fault: Option<FaultHook>) -> Self {
+        let upper = Arc::new(UpperLevels::default());
+        let size = frontier.size();
+        if size >> UPPER_LEVEL > 0 {
+            // The upper levels of the tree as opened, read on a thread:
+            // opening does not wait for it (proofs read the file until it
+            // is done), and it stops once this writer's store is gone.
+            let (file, weak) = (file.clone(), Arc::downgrade(&upper));
+            let spawned = std::thread::Builder::new()
+                .name("auditlog-tree-upper".into())
+                .spawn(move || {
+                    let started = std::time::Instant::now();
+                    match upper::fill_from_file(&file, size, &weak) {
+                        Ok(()) => tracing::debug!(
+                            leaves = size,
+                            ms = started.elapsed().as_millis() as u64,
+                            "read the Merkle tree's upper levels into memory"
+                        ),
+                        Err(e) => tracing::warn!(
+                            error = %e,
+                            "could not read the Merkle tree's upper levels into memory; proofs read them from the file"
+                        ),
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "could not start the tree's upper-level reader; proofs read the file");
+            }
+        }
         TreeWriter {
             file,
             frontier,
@@ -208,6 +242,8 @@ impl TreeWriter {
             poisoned: false,
             syncer: None,
             sync_in_flight: false,
+            upper,
+            upper_new: Vec::new(),
         }
     }
 
@@ -230,8 +266,20 @@ impl TreeWriter {
         }
         let first = stored_hash_count(self.frontier.size());
         self.scratch.clear();
+        self.upper_new.clear();
         for leaf in leaves {
+            let (j, before) = (self.frontier.size(), self.scratch.len());
             self.frontier.append(leaf, &mut self.scratch);
+            // Leaf j's hashes are its own, then the subtrees (l, j >> l)
+            // it completes, level by level: keep those of the upper levels.
+            if let Some(completed) = self.scratch.get(before..) {
+                for (l, h) in completed.iter().enumerate().skip(UPPER_LEVEL as usize) {
+                    let node = u32::try_from(l).ok().and_then(|l| NodeId::new(l, j >> l));
+                    if let Some(node) = node {
+                        self.upper_new.push((node, *h));
+                    }
+                }
+            }
         }
         let r = write_at(
             &self.file,
@@ -239,6 +287,9 @@ impl TreeWriter {
             self.scratch.as_flattened(),
             self.fault.as_ref(),
         );
+        if r.is_ok() {
+            self.upper.insert(&self.upper_new);
+        }
         if r.is_err() {
             // The frontier is ahead of the file now: refuse everything
             // until a reopen recomputes the tail from the log.
@@ -318,13 +369,22 @@ impl TreeWriter {
         r
     }
 
-    /// A reader of the tree as it is now.
+    /// A reader of the tree as it is now, with the upper levels this
+    /// writer keeps in memory.
     pub fn reader(&self) -> TreeReader {
-        TreeReader::from_file(self.file.clone(), self.size())
+        TreeReader {
+            upper: Some(self.upper.clone()),
+            ..TreeReader::from_file(self.file.clone(), self.size())
+        }
     }
 
-    pub(crate) fn file(&self) -> Arc<File> {
-        self.file.clone()
+    /// A reader of every size this writer will reach: the store narrows it
+    /// to the committed size before each use.
+    pub(crate) fn live_reader(&self) -> TreeReader {
+        TreeReader {
+            upper: Some(self.upper.clone()),
+            ..TreeReader::from_file(self.file.clone(), u64::MAX)
+        }
     }
 }
 
@@ -372,15 +432,18 @@ pub(crate) fn create_file(path: &Path) -> Result<File, TreeFileError> {
 /// to it. Cheap to clone.
 ///
 /// Hashes come from the file by `pread` (a proof reads at most two per
-/// level: 48 at 10 million leaves), except, in a read-only store, the
-/// stored hashes from `mem_start` on, which were recomputed from the log
-/// at open and are held in memory.
+/// level: 48 at 10 million leaves), except the upper levels a writer keeps
+/// in memory (`upper.rs`: subtrees of 256 leaves and more, for readers
+/// made by [`TreeWriter::reader`] and the store's), and, in a read-only
+/// store, the stored hashes from `mem_start` on, which were recomputed
+/// from the log at open and are held in memory.
 #[derive(Clone, Debug)]
 pub struct TreeReader {
     file: Arc<File>,
     size: u64,
     mem_start: u64,
     mem: Arc<Vec<Hash>>,
+    upper: Option<Arc<UpperLevels>>,
 }
 
 impl TreeReader {
@@ -390,6 +453,7 @@ impl TreeReader {
             size,
             mem_start: u64::MAX,
             mem: Arc::new(Vec::new()),
+            upper: None,
         }
     }
 
@@ -404,6 +468,7 @@ impl TreeReader {
             size,
             mem_start,
             mem: Arc::new(mem),
+            upper: None,
         }
     }
 
@@ -418,6 +483,28 @@ impl TreeReader {
     /// Leaves in the tree.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The same tree read from the file alone, without the upper levels in
+    /// memory (for benchmarks: a store right after opening, before its
+    /// upper levels are read).
+    pub fn without_upper_levels(&self) -> Self {
+        TreeReader {
+            upper: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same tree with its upper levels read from the file now, on this
+    /// thread (what a store does on a thread after opening).
+    pub fn with_upper_levels_from_file(&self) -> Result<Self, TreeFileError> {
+        let upper = Arc::new(UpperLevels::default());
+        upper::fill_from_file(&self.file, self.size, &Arc::downgrade(&upper))
+            .map_err(io("reading the Merkle tree's upper levels"))?;
+        Ok(TreeReader {
+            upper: Some(upper),
+            ..self.clone()
+        })
     }
 
     fn check(&self, size: u64) -> Result<(), TreeFileError> {
@@ -466,8 +553,11 @@ impl TreeReader {
     }
 }
 
-/// File reads closer together than this are merged into one `pread`.
-const READ_SPAN: u64 = 4096;
+/// File reads closer together than this are merged into one `pread`: a
+/// 256-leaf block's stored hashes up to level 7 are 510 consecutive ones
+/// (16,320 bytes), so a proof's hashes below the cached upper levels
+/// (`upper.rs`) come in one read.
+const READ_SPAN: u64 = 16 << 10;
 
 impl HashReader for TreeReader {
     type Error = std::io::Error;
@@ -475,6 +565,15 @@ impl HashReader for TreeReader {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, std::io::Error> {
         let limit = stored_hash_count(self.size);
         let mut out = vec![[0u8; HASH_SIZE]; indexes.len()];
+        let mut cached = vec![false; indexes.len()];
+        if let Some(upper) = &self.upper {
+            upper.lookup(indexes, |k, h| {
+                if let (Some(o), Some(c)) = (out.get_mut(k), cached.get_mut(k)) {
+                    *o = h;
+                    *c = true;
+                }
+            });
+        }
         let mut from_file: Vec<(u64, usize)> = Vec::with_capacity(indexes.len());
         for (k, &index) in indexes.iter().enumerate() {
             if index >= limit {
@@ -485,6 +584,9 @@ impl HashReader for TreeReader {
                         self.size
                     ),
                 ));
+            }
+            if cached.get(k) == Some(&true) {
+                continue;
             }
             if index >= self.mem_start {
                 let i = usize::try_from(index - self.mem_start).unwrap_or(usize::MAX);
@@ -633,6 +735,94 @@ mod tests {
             );
         }
         assert!(r.read_hashes(&[n]).is_err());
+    }
+
+    /// The upper levels a writer keeps and those read back from its file
+    /// are the same hashes, proofs and roots through either equal the
+    /// memory tree's at every size, and a reader still sees only its size
+    /// while the writer (and the cache) grow past it.
+    #[test]
+    fn cached_upper_levels_give_the_memory_trees_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = TreeWriter::create(&dir.path().join(TREE_FILE)).unwrap();
+        let mut t = auditlog_merkle::Tree::new();
+        let n = 200_003u64;
+        let mut x = 777u64;
+        let mut rnd = move |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m.max(1)
+        };
+        let mut leaf = 0u64;
+        while leaf < n {
+            let k = (1 + rnd(3_000)).min(n - leaf);
+            let hashes: Vec<Hash> = (leaf..leaf + k)
+                .map(|i| auditlog_merkle::leaf_hash(&i.to_le_bytes()))
+                .collect();
+            w.append(hashes.iter().copied()).unwrap();
+            hashes.iter().for_each(|h| {
+                t.push_leaf_hash(*h);
+            });
+            leaf += k;
+        }
+        let from_writer = w.reader();
+        let filled = Arc::new(UpperLevels::default());
+        upper::fill_from_file(&w.file, n, &Arc::downgrade(&filled)).unwrap();
+        let from_file = TreeReader {
+            upper: Some(filled.clone()),
+            ..TreeReader::from_file(w.file.clone(), n)
+        };
+        // Every upper node, both ways.
+        let nodes: Vec<u64> = (UPPER_LEVEL..18)
+            .flat_map(|l| (0..n >> l).map(move |j| NodeId::new(l, j).unwrap().stored_index()))
+            .collect();
+        let want = t.store().read_hashes(&nodes).unwrap();
+        for cache in [&w.upper, &filled] {
+            let mut got = vec![None; nodes.len()];
+            cache.lookup(&nodes, |k, h| got[k] = Some(h));
+            assert_eq!(got, want.iter().copied().map(Some).collect::<Vec<_>>());
+        }
+        for _ in 0..2_000 {
+            let size = 1 + rnd(n);
+            let i = rnd(size);
+            let old = rnd(size + 1);
+            for r in [&from_writer, &from_file] {
+                assert_eq!(
+                    r.inclusion_proof(i, size).unwrap(),
+                    t.inclusion_proof(i, size).unwrap()
+                );
+                assert_eq!(
+                    r.consistency_proof(old, size).unwrap(),
+                    t.consistency_proof(old, size).unwrap()
+                );
+                assert_eq!(r.root_at(size).unwrap(), t.root_at(size).unwrap());
+            }
+        }
+        // The writer grows on: the old reader keeps its size, even for
+        // hashes now in the cache; a new one sees the new size.
+        let more: Vec<Hash> = (n..n + 70_000)
+            .map(|i| auditlog_merkle::leaf_hash(&i.to_le_bytes()))
+            .collect();
+        w.append(more.iter().copied()).unwrap();
+        more.iter().for_each(|h| {
+            t.push_leaf_hash(*h);
+        });
+        let beyond = NodeId::new(16, (n + 70_000) / 65_536 - 1)
+            .unwrap()
+            .stored_index();
+        assert!(beyond >= stored_hash_count(n));
+        assert!(from_writer.read_hashes(&[beyond]).is_err());
+        assert!(from_writer.root_at(n + 1).is_err());
+        let grown = w.reader();
+        assert_eq!(grown.root_at(n + 70_000).unwrap(), t.root());
+        for _ in 0..500 {
+            let i = rnd(n + 70_000);
+            assert_eq!(
+                grown.inclusion_proof(i, n + 70_000).unwrap(),
+                t.inclusion_proof(i, n + 70_000).unwrap()
+            );
+        }
     }
 
     #[test]
