@@ -1,7 +1,8 @@
 //! Kafka as the backbone, against a real Kafka-protocol broker (tansu):
 //! POST → `serve --kafka` → topic → indexer → query, byte for byte; an
 //! indexer (`auditlog consume`) SIGKILLed at random points while it consumes
-//! 200k records; poison messages quarantined with reasons while consumption
+//! 200k records; poison messages (invalid JSON, wrong types, an array, no
+//! value, a value past the record limit) quarantined with reasons while consumption
 //! goes on; binary-mode messages folded into structured records; a broker
 //! restart during ingest and a failing store waited out without loss.
 
@@ -367,9 +368,19 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
         b"[1,2,3]".to_vec(),
         Vec::new(),
     ];
-    let producer = Producer::new(&cfg, Duration::from_secs(30)).unwrap();
+    // A huge value: a well-formed record past the 1 MiB record limit.
+    let huge = {
+        let mut v: serde_json::Value = serde_json::from_slice(&good[1]).unwrap();
+        v["id"] = "huge-1".into();
+        v["data"]["request"]["data"] = serde_json::json!({ "blob": "x".repeat(1_200_000) });
+        serde_json::to_vec(&v).unwrap()
+    };
+    let mut big = cfg.clone();
+    big.extra = vec![("message.max.bytes".into(), "4000000".into())];
+    let producer = Producer::new(&big, Duration::from_secs(30)).unwrap();
     producer.send_all_blocking(&good[..20]).unwrap();
     producer.send_all_blocking(&poison).unwrap();
+    producer.send_all_blocking(&[huge]).unwrap();
     producer.send_all_blocking(&good[20..]).unwrap();
     // A binary-mode message (attributes in ce_ headers).
     {
@@ -406,7 +417,7 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
     let data = tempfile::tempdir().unwrap();
     let (ok, summary) = consume(data.path(), &broker.bootstrap(), true).finish();
     assert!(ok, "{summary}");
-    assert!(summary.contains("4 quarantined"), "{summary}");
+    assert!(summary.contains("5 quarantined"), "{summary}");
     let ids = count_dir(data.path());
     assert_eq!(ids.len(), 51, "{summary}");
     assert!(ids.iter().any(|i| i == "binary-mode-1"));
@@ -417,7 +428,7 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
     assert_eq!(status, 200);
     let q: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let items = q["items"].as_array().unwrap();
-    assert_eq!(items.len(), 4, "{q}");
+    assert_eq!(items.len(), 5, "{q}");
     let reasons: Vec<&str> = items
         .iter()
         .map(|i| i["reason"].as_str().unwrap())
@@ -431,6 +442,12 @@ fn poison_messages_are_quarantined_with_reasons_and_consumption_goes_on() {
         "{reasons:?}"
     );
     assert!(reasons.iter().any(|r| r.contains("array")), "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("413") && r.contains("the limit is 1048576 bytes")),
+        "{reasons:?}"
+    );
     assert!(items
         .iter()
         .all(|i| i["partition"] == 0 && i["offset"].is_i64()));
