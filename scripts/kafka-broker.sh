@@ -79,16 +79,29 @@ else:
 PY
 }
 
+# A pid and every process below it: the pid file may hold the pid of a
+# shell that started tansu rather than tansu's own.
+family() {
+  local p c; p="$1"
+  echo "$p"
+  for c in $(pgrep -P "$p" 2>/dev/null); do family "$c"; done
+}
+
 stop() {
   local dir="$1"
   [[ -f "$dir/pid" ]] || return 0
-  local pid; pid="$(cat "$dir/pid")"
-  kill -TERM "$pid" 2>/dev/null || true
+  local pids; pids="$(family "$(cat "$dir/pid")")"
+  # shellcheck disable=SC2086 # one pid per word
+  kill -TERM $pids 2>/dev/null || true
+  local p alive
   for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$dir/pid"; return 0; }
+    alive=0
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [[ $alive == 0 ]] && { rm -f "$dir/pid"; return 0; }
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
   rm -f "$dir/pid"
 }
 
