@@ -31,6 +31,38 @@ pub const ANSWERED_BY: &str = "x-auditlog-answered-by";
 /// How long a read waits for some node to hold what it needs.
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The topic's high watermarks, read once for many concurrent reads. A read
+/// needs watermarks taken *after* it arrived (else a record acknowledged
+/// just before it could be missed), so a reading is shared only with reads
+/// that arrived before it started: a burst of queries costs at most two
+/// round trips to the broker instead of one each.
+#[derive(Debug, Default)]
+pub struct Watermarks {
+    last: tokio::sync::Mutex<Option<(Instant, BTreeMap<i32, i64>)>>,
+}
+
+impl Watermarks {
+    /// High watermarks read (by `read`, on a blocking thread) at or after
+    /// `arrived`.
+    async fn since<F>(&self, arrived: Instant, read: F) -> Result<BTreeMap<i32, i64>, Problem>
+    where
+        F: FnOnce() -> Result<BTreeMap<i32, i64>, Problem> + Send + 'static,
+    {
+        // Held across the reading, so later arrivals wait for it and then
+        // either share the next one or start it.
+        let mut last = self.last.lock().await;
+        if let Some((at, high)) = &*last {
+            if *at >= arrived {
+                return Ok(high.clone());
+            }
+        }
+        let started = Instant::now();
+        let high = crate::read::blocking(read).await?;
+        *last = Some((started, high.clone()));
+        Ok(high)
+    }
+}
+
 /// `GET /v1/kafka/progress`: how far this node's store holds each partition.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Progress {
@@ -104,6 +136,7 @@ pub(crate) async fn route_read(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Option<Response>, Problem> {
+    let arrived = Instant::now();
     let (Some(producer), Some(_)) = (&state.kafka.producer, &state.kafka.index) else {
         return Ok(None);
     };
@@ -111,14 +144,17 @@ pub(crate) async fn route_read(
         return Ok(None);
     }
     let producer = producer.clone();
-    let high = crate::read::blocking(move || {
-        producer
-            .high_watermarks(Duration::from_secs(5))
-            .map_err(|e| {
-                Problem::unavailable(format!("cannot read the topic's high watermarks: {e}"))
-            })
-    })
-    .await?;
+    let high = state
+        .kafka
+        .watermarks
+        .since(arrived, move || {
+            producer
+                .high_watermarks(Duration::from_secs(5))
+                .map_err(|e| {
+                    Problem::unavailable(format!("cannot read the topic's high watermarks: {e}"))
+                })
+        })
+        .await?;
     let needed: BTreeMap<i32, i64> = match organizations(&filter.expr) {
         Some(orgs) => orgs
             .iter()
@@ -293,6 +329,45 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A burst of reads that arrive together shares one reading; a read
+    /// arriving after a reading started gets a new one.
+    #[test]
+    fn concurrent_reads_share_a_watermark_reading_taken_after_they_arrived() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let w = Arc::new(Watermarks::default());
+            let reads = Arc::new(AtomicUsize::new(0));
+            let read = |reads: Arc<AtomicUsize>| {
+                move || {
+                    let n = reads.fetch_add(1, Ordering::SeqCst) as i64;
+                    std::thread::sleep(Duration::from_millis(100));
+                    Ok(BTreeMap::from([(0, n)]))
+                }
+            };
+            let arrived = Instant::now();
+            let burst: Vec<_> = (0..20)
+                .map(|_| {
+                    let (w, reads) = (w.clone(), reads.clone());
+                    tokio::spawn(async move { w.since(arrived, read(reads)).await.unwrap() })
+                })
+                .collect();
+            for b in burst {
+                assert_eq!(b.await.unwrap(), BTreeMap::from([(0, 0)]));
+            }
+            assert_eq!(reads.load(Ordering::SeqCst), 1);
+            // Arriving after that reading started: it must not be reused.
+            let later = w.since(Instant::now(), read(reads.clone())).await.unwrap();
+            assert_eq!(later, BTreeMap::from([(0, 1)]));
+            assert_eq!(reads.load(Ordering::SeqCst), 2);
+        });
+    }
 
     #[test]
     fn organizations_are_found_where_they_restrict_every_match() {

@@ -31,6 +31,8 @@ pub struct KafkaState {
     /// Other nodes of the same group (`serve --peer`), for reads this
     /// node's store cannot answer completely (see `cluster`).
     pub peers: Vec<String>,
+    /// High watermarks shared by concurrent reads (see `cluster`).
+    pub watermarks: Arc<crate::cluster::Watermarks>,
 }
 
 /// The indexer's thread; it ends with the indexer's result.

@@ -297,6 +297,7 @@ fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError
         quarantine: Some(quarantine),
         index: Some(stats),
         peers: k.peers.clone(),
+        watermarks: Default::default(),
     };
     tracing::info!(bootstrap = %k.client.bootstrap, topic = %k.client.topic, group = %k.group, "kafka mode: ingest writes to the topic; an indexer consumes it into the store");
     Ok(Some((stop, handle)))
