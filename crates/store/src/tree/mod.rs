@@ -209,6 +209,11 @@ impl TreeWriter {
     pub(crate) fn resume(file: Arc<File>, frontier: Frontier, fault: Option<FaultHook>) -> Self {
         let upper = Arc::new(UpperLevels::default());
         let size = frontier.size();
+        if size > 0 {
+            if let Err(e) = upper::load_recent(&file, size, &upper) {
+                tracing::warn!(error = %e, "could not read the Merkle tree's newest hashes into memory; proofs read them from the file");
+            }
+        }
         if size >> UPPER_LEVEL > 0 {
             // The upper levels of the tree as opened, read on a thread:
             // opening does not wait for it (proofs read the file until it
@@ -288,7 +293,7 @@ impl TreeWriter {
             self.fault.as_ref(),
         );
         if r.is_ok() {
-            self.upper.insert(&self.upper_new);
+            self.upper.add(&self.upper_new, first, &self.scratch);
         }
         if r.is_err() {
             // The frontier is ahead of the file now: refuse everything
@@ -499,6 +504,8 @@ impl TreeReader {
     /// thread (what a store does on a thread after opening).
     pub fn with_upper_levels_from_file(&self) -> Result<Self, TreeFileError> {
         let upper = Arc::new(UpperLevels::default());
+        upper::load_recent(&self.file, self.size, &upper)
+            .map_err(io("reading the Merkle tree's newest hashes"))?;
         upper::fill_from_file(&self.file, self.size, &Arc::downgrade(&upper))
             .map_err(io("reading the Merkle tree's upper levels"))?;
         Ok(TreeReader {
@@ -823,6 +830,22 @@ mod tests {
                 t.inclusion_proof(i, n + 70_000).unwrap()
             );
         }
+        // With the file emptied, a proof of one of the newest leaves comes
+        // from memory alone (newest hashes, then upper levels); an older
+        // leaf's lower levels need the file.
+        w.file.set_len(TREE_HEADER_LEN).unwrap();
+        let size = n + 70_000;
+        for i in [size - 1, size - 2, size - 300, size - 60_000] {
+            assert_eq!(
+                grown.inclusion_proof(i, size).unwrap(),
+                t.inclusion_proof(i, size).unwrap()
+            );
+        }
+        assert_eq!(
+            grown.root_at(size - 1_000).unwrap(),
+            t.root_at(size - 1_000).unwrap()
+        );
+        assert!(grown.inclusion_proof(5, size).is_err());
     }
 
     #[test]
