@@ -109,7 +109,10 @@ const REDACTED: &str = "redacted";
 /// What became of one submitted record before storage.
 enum Item {
     Ready {
-        prepared: Prepared,
+        // Boxed: a parsed record is ~2 KB, moved several times.
+        parsed: Box<auditlog_model::ParsedRecord>,
+        /// The target CRN, parsed once by validation and reused by the index.
+        target: Option<auditlog_model::Crn>,
         warnings: Vec<Finding>,
     },
     Rejected {
@@ -275,7 +278,8 @@ impl Checker<'_> {
         let mut warnings: Vec<Finding> = redacted.into_iter().map(redacted_finding).collect();
         warnings.extend(diags.iter().map(Finding::from));
         Item::Ready {
-            prepared: Prepared::with_target(parsed, self.conflicts, target),
+            parsed: Box::new(parsed),
+            target,
             warnings,
         }
     }
@@ -380,21 +384,21 @@ pub fn ingest_values(state: &AppState, values: Vec<Vec<u8>>) -> Result<Vec<Inges
 /// (a record's checks take ~20 µs; a thread ~30 µs to start).
 const PER_THREAD: usize = 256;
 
-/// `checker.check` of every input, in order, over up to `threads` threads.
-fn check_all(
-    checker: &Checker<'_>,
-    inputs: Vec<Input>,
+/// `f` of every item, in order, over up to `threads` threads.
+fn par_map<T: Send, U: Send>(
+    items: Vec<T>,
     threads: usize,
-) -> Result<Vec<Item>, Problem> {
-    let threads = threads.min(inputs.len() / PER_THREAD).max(1);
+    f: &(dyn Fn(T) -> U + Sync),
+) -> Result<Vec<U>, Problem> {
+    let threads = threads.min(items.len() / PER_THREAD).max(1);
     if threads == 1 {
-        return Ok(inputs.into_iter().map(|i| checker.check(i)).collect());
+        return Ok(items.into_iter().map(f).collect());
     }
-    let per = inputs.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<Input>> = Vec::with_capacity(threads);
-    let mut rest = inputs.into_iter();
+    let per = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut rest = items.into_iter();
     loop {
-        let chunk: Vec<Input> = rest.by_ref().take(per).collect();
+        let chunk: Vec<T> = rest.by_ref().take(per).collect();
         if chunk.is_empty() {
             break;
         }
@@ -408,16 +412,10 @@ fn check_all(
     std::thread::scope(|s| {
         let others: Vec<_> = chunks
             .into_iter()
-            .map(|c| {
-                s.spawn(move || {
-                    c.into_iter()
-                        .map(|i| checker.check(i))
-                        .collect::<Vec<Item>>()
-                })
-            })
+            .map(|c| s.spawn(move || c.into_iter().map(f).collect::<Vec<U>>()))
             .collect();
         // The calling thread takes the first chunk.
-        let mut out: Vec<Item> = first.into_iter().map(|i| checker.check(i)).collect();
+        let mut out: Vec<U> = first.into_iter().map(f).collect();
         for h in others {
             out.extend(h.join().map_err(|_| {
                 Problem::new(
@@ -454,12 +452,16 @@ fn process(
     let mut ready_at = Vec::new();
     let mut warnings_of = Vec::new();
     let (inputs, lines): (Vec<Input>, Vec<Option<usize>>) = items.into_iter().unzip();
-    let checked = check_all(&checker, inputs, threads)?;
+    let checked = par_map(inputs, threads, &|i| checker.check(i))?;
     for (i, (item, line)) in checked.into_iter().zip(lines).enumerate() {
         match item {
-            Item::Ready { prepared, warnings } => {
+            Item::Ready {
+                parsed,
+                target,
+                warnings,
+            } => {
                 ready_at.push(i);
-                ready.push(prepared);
+                ready.push((parsed, target));
                 warnings_of.push(warnings);
                 reports.push(ItemReport::new("pending"));
             }
@@ -484,7 +486,8 @@ fn process(
         if !ready.is_empty() {
             // Kafka mode: the topic is the log. Acknowledge only what the
             // broker acknowledged (acks=all); the indexer stores it.
-            let bytes: Vec<Vec<u8>> = ready.iter().map(|p| p.canonical.clone()).collect();
+            // Only the bytes: the index fields are the indexer's business.
+            let bytes: Vec<Vec<u8>> = ready.into_iter().map(|(p, _)| p.canonical).collect();
             let landed = producer.send_all_blocking(&bytes).map_err(|e| {
                 tracing::warn!(error = %e, "produce failed");
                 Problem::unavailable(format!("the audit-log topic did not acknowledge ({e}); treat nothing from this request as accepted and retry later (retries are deduplicated by id)"))
@@ -508,6 +511,10 @@ fn process(
         return Ok(reports);
     }
     if !ready.is_empty() {
+        let conflicts = checker.conflicts;
+        let ready = par_map(ready, threads, &|(p, t)| {
+            Prepared::with_target(*p, conflicts, t)
+        })?;
         let outcomes = state.store.append(ready).map_err(|e| {
             tracing::error!(error = %e, "append failed");
             Problem::unavailable(format!("the store cannot accept writes right now ({e}); nothing from this request was stored, retry later"))
