@@ -1,6 +1,7 @@
 //! Two `serve --kafka` nodes in one consumer group: the partitions split
 //! between them, and move when one leaves; a tenant's query to either node
-//! returns every record acknowledged before it was sent, throughout.
+//! returns every record acknowledged before it was sent, throughout; a live
+//! tail and a verifiable export go to the node that owns the tenant.
 
 mod common;
 
@@ -198,4 +199,168 @@ fn two_nodes_split_the_partitions_and_answer_tenant_queries_completely_throughou
         rebalanced_at.elapsed()
     );
     drop(a);
+}
+
+/// Follow `GET /v1/tail` on `url` until a record with `id` arrives; returns
+/// the node that answered. Runs on its own thread (the stream never ends).
+fn tail_until(
+    url: &str,
+    filter: &str,
+    id: &str,
+) -> std::thread::JoinHandle<Result<String, String>> {
+    let (url, filter, id) = (url.to_owned(), filter.to_owned(), id.to_owned());
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let resp = agent()
+            .get(&format!("{url}/v1/tail"))
+            .query("filter", &filter)
+            .call()
+            .map_err(|e| e.to_string())?;
+        if resp.status() != 200 {
+            return Err(format!("status {}", resp.status()));
+        }
+        let by = resp
+            .headers()
+            .get("x-auditlog-answered-by")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("local")
+            .to_owned();
+        let reader = std::io::BufReader::new(resp.into_body().into_reader());
+        for line in reader.lines() {
+            let line = line.map_err(|e| e.to_string())?;
+            if line.starts_with("data:") && line.contains(&id) {
+                return Ok(by);
+            }
+        }
+        Err("the tail ended".into())
+    })
+}
+
+#[test]
+fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
+    let broker = Broker::start("sqlite");
+    broker.create_topic(TOPIC, 3);
+    let (pa, pb) = (free_port(), free_port());
+    let (ua, ub) = (
+        format!("http://127.0.0.1:{pa}"),
+        format!("http://127.0.0.1:{pb}"),
+    );
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let node = |dir: &std::path::Path, port: u16, peer: &str| {
+        Server::start_on(
+            dir,
+            port,
+            &[
+                "--kafka",
+                &broker.bootstrap(),
+                "--group",
+                "tail",
+                "--peer",
+                peer,
+            ],
+        )
+    };
+    let _a = node(da.path(), pa, &ub);
+    let _b = node(db.path(), pb, &ua);
+    let records = common::generated(2_000, 22, 8);
+    ingest(&ua, &records);
+    let started = Instant::now();
+    let owned_by_b = loop {
+        let (x, y) = (assigned(&ua), assigned(&ub));
+        if !x.is_empty() && !y.is_empty() && x.union(&y).count() == 3 && x.is_disjoint(&y) {
+            break y;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the partitions did not split: a {x:?}, b {y:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // A tenant whose partition b owns, asked of a.
+    let (org, want): (String, usize) = {
+        let mut by_org: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &records {
+            *by_org.entry(org_of(r)).or_default() += 1;
+        }
+        by_org
+            .into_iter()
+            .find(|(o, _)| {
+                let p = auditlog_kafka::partition::partition_for_key(o.as_bytes(), 3);
+                owned_by_b.contains(&i64::from(p))
+            })
+            .expect("a tenant in b's partitions")
+    };
+    let filter = format!("organization = {org}");
+    let copy_of_tenant_record = |id: &str| {
+        let r = records.iter().find(|r| org_of(r) == org).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(r).unwrap();
+        v["id"] = id.into();
+        serde_json::to_vec(&v).unwrap()
+    };
+    // a indexed every partition before b joined, so it may still hold all
+    // of the tenant; a record acknowledged after the split is indexed only
+    // by b, and then only b's store is complete for the tenant.
+    ingest(&ua, &[copy_of_tenant_record("after-the-split")]);
+    let want = want + 1;
+
+    // A verifiable export from a: b's store holds the tenant, so b makes
+    // and signs the bundle; it verifies offline with b's key.
+    let resp = agent()
+        .get(&format!("{ua}/v1/export/bundle"))
+        .query("filter", &filter)
+        .call()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let by = resp
+        .headers()
+        .get("x-auditlog-answered-by")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("local")
+        .to_owned();
+    assert_eq!(by, ub);
+    let bundle = resp
+        .into_body()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.bundle");
+    std::fs::write(&path, &bundle).unwrap();
+    let mut key = agent()
+        .get(&format!("{ub}/v1/checkpoint/key"))
+        .call()
+        .unwrap();
+    let key = String::from_utf8(key.body_mut().read_to_vec().unwrap()).unwrap();
+    let out = common::run(
+        &["verify", path.to_str().unwrap(), "--key", key.trim()],
+        b"",
+    );
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
+    assert!(text.contains(&format!("OK {want} record(s)")), "{text}");
+
+    // A live tail of that tenant on a follows b, where its new records are
+    // indexed: a record ingested through a arrives on it.
+    let fresh = copy_of_tenant_record("tailed-after-the-split");
+    let id = id_of(&fresh);
+    let tail = tail_until(&ua, &filter, &id);
+    std::thread::sleep(Duration::from_secs(1));
+    ingest(&ua, &[fresh]);
+    let started = Instant::now();
+    while !tail.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the tail on a did not deliver the tenant's new record within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(tail.join().unwrap(), Ok(ub.clone()));
+
+    // A tail across every tenant spans both nodes' partitions: refused at
+    // once with what to do, rather than silently showing half.
+    let resp = agent().get(&format!("{ua}/v1/tail")).call().unwrap();
+    assert_eq!(resp.status(), 503);
+    let body = resp.into_body().read_to_string().unwrap();
+    assert!(body.contains("no single node owns them all"), "{body}");
 }

@@ -178,7 +178,9 @@ pub(crate) async fn route_read(
             crate::read::blocking(move || Ok(peer_holding(&peers, auth2.as_ref(), &needed2)))
                 .await?;
         if let Some(peer) = peer {
-            return forward(&peer, uri, headers).await.map(Some);
+            return forward(&peer, uri, headers, Some(Duration::from_secs(600)))
+                .await
+                .map(Some);
         }
         if started.elapsed() >= WAIT {
             let missing: Vec<String> = needed
@@ -209,12 +211,26 @@ fn covers(held: &BTreeMap<i32, i64>, needed: &BTreeMap<i32, i64>) -> bool {
         .all(|(p, high)| *high == 0 || held.get(p).is_some_and(|h| h >= high))
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
+/// An HTTP client whose exchanges end after `timeout` (`None`: never).
+fn agent(timeout: Option<Duration>) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(timeout))
+        .timeout_global(timeout)
         .build()
         .into()
+}
+
+/// A peer's `GET /v1/kafka/progress`, or `None` if it does not answer.
+fn peer_progress(agent: &ureq::Agent, peer: &str, auth: Option<&HeaderValue>) -> Option<Progress> {
+    let mut req = agent.get(format!("{}/v1/kafka/progress", peer.trim_end_matches('/')));
+    if let Some(a) = auth {
+        req = req.header("authorization", a.as_bytes());
+    }
+    let mut resp = req.call().ok()?;
+    if resp.status() != 200 {
+        return None;
+    }
+    serde_json::from_slice(&resp.body_mut().read_to_vec().ok()?).ok()
 }
 
 /// The first peer whose store holds `needed` (peers that do not answer are
@@ -224,30 +240,128 @@ fn peer_holding(
     auth: Option<&HeaderValue>,
     needed: &BTreeMap<i32, i64>,
 ) -> Option<String> {
-    let agent = agent(Duration::from_secs(2));
+    let agent = agent(Some(Duration::from_secs(2)));
     peers.iter().find_map(|peer| {
-        let mut req = agent.get(format!("{}/v1/kafka/progress", peer.trim_end_matches('/')));
-        if let Some(a) = auth {
-            req = req.header("authorization", a.as_bytes());
-        }
-        let mut resp = req.call().ok()?;
-        if resp.status() != 200 {
-            return None;
-        }
-        let p: Progress = serde_json::from_slice(&resp.body_mut().read_to_vec().ok()?).ok()?;
+        let p = peer_progress(&agent, peer, auth)?;
         let held = p.partitions.iter().map(|e| (e.partition, e.held)).collect();
         covers(&held, needed).then(|| peer.clone())
     })
 }
 
+/// The first peer assigned every partition in `needed`, and the partitions
+/// some answering peer is assigned.
+fn peer_owning(
+    peers: &[String],
+    auth: Option<&HeaderValue>,
+    needed: &BTreeSet<i32>,
+) -> (Option<String>, BTreeSet<i32>) {
+    let agent = agent(Some(Duration::from_secs(2)));
+    let mut owned = BTreeSet::new();
+    for peer in peers {
+        let Some(p) = peer_progress(&agent, peer, auth) else {
+            continue;
+        };
+        let theirs: BTreeSet<i32> = p
+            .partitions
+            .iter()
+            .filter(|e| e.assigned)
+            .map(|e| e.partition)
+            .collect();
+        if needed.is_subset(&theirs) {
+            return (Some(peer.clone()), theirs);
+        }
+        owned.extend(theirs);
+    }
+    (None, owned)
+}
+
+/// Where a live tail (`GET /v1/tail`) must run: new records of a partition
+/// reach only the node whose indexer is assigned it, so the tail goes to a
+/// node assigned every partition the filter needs — this one (`None`), else
+/// a peer (forwarded, streamed for as long as it lasts). If the partitions
+/// are owned but by different nodes, it is refused at once (one tail cannot
+/// span them); if some have no owner yet (a rebalance), it waits up to 30 s.
+pub(crate) async fn route_tail(
+    state: &AppState,
+    filter: &Filter,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Option<Response>, Problem> {
+    let (Some(producer), Some(stats)) = (&state.kafka.producer, &state.kafka.index) else {
+        return Ok(None);
+    };
+    if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
+        return Ok(None);
+    }
+    let arrived = Instant::now();
+    let producer = producer.clone();
+    let high = state
+        .kafka
+        .watermarks
+        .since(arrived, move || {
+            producer
+                .high_watermarks(Duration::from_secs(5))
+                .map_err(|e| {
+                    Problem::unavailable(format!("cannot read the topic's partitions: {e}"))
+                })
+        })
+        .await?;
+    let needed: BTreeSet<i32> = match organizations(&filter.expr) {
+        Some(orgs) => orgs
+            .iter()
+            .map(|o| auditlog_kafka::partition::partition_for_key(o.as_bytes(), high.len() as i32))
+            .collect(),
+        None => high.keys().copied().collect(),
+    };
+    let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
+    let started = Instant::now();
+    loop {
+        let mine = stats.assigned.lock().map(|a| a.clone()).unwrap_or_default();
+        if needed.is_subset(&mine) {
+            return Ok(None);
+        }
+        let peers = state.kafka.peers.clone();
+        let (auth2, needed2) = (auth.clone(), needed.clone());
+        let (peer, mut owned) =
+            crate::read::blocking(move || Ok(peer_owning(&peers, auth2.as_ref(), &needed2)))
+                .await?;
+        if let Some(peer) = peer {
+            return forward(&peer, uri, headers, None).await.map(Some);
+        }
+        owned.extend(mine);
+        let list = |v: &BTreeSet<i32>| v.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+        if needed.is_subset(&owned) {
+            return Err(Problem::unavailable(format!(
+                "this tail needs partitions {} and no single node owns them all: narrow the filter to organizations whose partitions one node owns, or run one tail per node with `{FORWARDED}: 1` (each then shows only its own partitions)",
+                list(&needed)
+            )));
+        }
+        if started.elapsed() >= WAIT {
+            return Err(Problem::unavailable(format!(
+                "no node owns partitions {} of the {} this tail needs (a rebalance is moving them); retry",
+                list(&needed.difference(&owned).copied().collect()),
+                list(&needed)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The peer's answer to the same request, streamed through.
-async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response, Problem> {
+///
+/// `timeout` bounds the whole exchange (`None` for a live tail).
+async fn forward(
+    peer: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    timeout: Option<Duration>,
+) -> Result<Response, Problem> {
     let url = format!(
         "{}{}",
         peer.trim_end_matches('/'),
         uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
     );
-    let pass: Vec<(String, Vec<u8>)> = ["authorization", "accept"]
+    let pass: Vec<(String, Vec<u8>)> = ["authorization", "accept", "last-event-id"]
         .iter()
         .filter_map(|h| {
             headers
@@ -261,7 +375,7 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
     std::thread::Builder::new()
         .name("auditlog-forward".into())
         .spawn(move || {
-            let agent = agent(Duration::from_secs(600));
+            let agent = agent(timeout);
             let mut req = agent.get(&url).header(FORWARDED, "1");
             for (k, v) in &pass {
                 req = req.header(k.as_str(), &v[..]);
@@ -274,7 +388,7 @@ async fn forward(peer: &str, uri: &Uri, headers: &HeaderMap) -> Result<Response,
                 }
             };
             let status = resp.status().as_u16();
-            let kept: Vec<(String, Vec<u8>)> = ["content-type", "retry-after"]
+            let kept: Vec<(String, Vec<u8>)> = ["content-type", "retry-after", "cache-control"]
                 .iter()
                 .filter_map(|h| {
                     resp.headers()

@@ -156,6 +156,8 @@ pub async fn list_events(
     uri: axum::http::Uri,
     Query(p): Query<EventsParams>,
 ) -> Result<Response, Problem> {
+    #[cfg(not(feature = "kafka"))]
+    let _ = &uri;
     #[cfg(feature = "kafka")]
     if p.id.is_some() {
         // A lookup by id can match any tenant's partition.
@@ -337,6 +339,8 @@ pub async fn get_stats(
     if let Some(r) = crate::cluster::route_read(&state, &filter, &uri, &headers).await? {
         return Ok(r);
     }
+    #[cfg(not(feature = "kafka"))]
+    let _ = (headers, uri);
     let group_by = p
         .group_by
         .as_deref()
@@ -429,9 +433,16 @@ pub async fn tail(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(p): Query<TailParams>,
 ) -> Result<Response, Problem> {
     let filter = effective_filter(&caller, p.filter.as_deref(), None, None)?;
+    #[cfg(feature = "kafka")]
+    if let Some(r) = crate::cluster::route_tail(&state, &filter, &uri, &headers).await? {
+        return Ok(r);
+    }
+    #[cfg(not(feature = "kafka"))]
+    let _ = uri;
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
