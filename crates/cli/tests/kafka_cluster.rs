@@ -77,6 +77,63 @@ fn assigned(url: &str) -> BTreeSet<i64> {
         .collect()
 }
 
+/// Two nodes of one group on the broker, each naming the other as its peer.
+struct Pair {
+    a: Server,
+    b: Server,
+    ua: String,
+    ub: String,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Pair {
+    fn start(broker: &Broker, group: &str) -> Pair {
+        let (pa, pb) = (free_port(), free_port());
+        let (ua, ub) = (
+            format!("http://127.0.0.1:{pa}"),
+            format!("http://127.0.0.1:{pb}"),
+        );
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let node = |dir: &std::path::Path, port: u16, peer: &str| {
+            let args = [
+                "--kafka",
+                &broker.bootstrap(),
+                "--group",
+                group,
+                "--peer",
+                peer,
+            ];
+            Server::start_on(dir, port, &args)
+        };
+        let a = node(dirs.0.path(), pa, &ub);
+        let b = node(dirs.1.path(), pb, &ua);
+        Pair {
+            a,
+            b,
+            ua,
+            ub,
+            _dirs: dirs,
+        }
+    }
+}
+
+/// Once the group has split the three partitions between the two nodes:
+/// each one's share.
+fn split(ua: &str, ub: &str) -> (BTreeSet<i64>, BTreeSet<i64>) {
+    let started = Instant::now();
+    loop {
+        let (x, y) = (assigned(ua), assigned(ub));
+        if !x.is_empty() && !y.is_empty() && x.union(&y).count() == 3 && x.is_disjoint(&y) {
+            return (x, y);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the partitions did not split: a {x:?}, b {y:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Every tenant's answer from `url` holds every acknowledged record of the
 /// tenant (and nothing else). Returns who answered each.
 fn all_complete(url: &str, acked: &BTreeMap<String, HashSet<String>>) -> BTreeMap<String, String> {
@@ -102,28 +159,13 @@ fn two_nodes_split_the_partitions_and_answer_tenant_queries_completely_throughou
     // records under bursts (../shared/notes/kafka-broker.md).
     let broker = Broker::start("sqlite");
     broker.create_topic(TOPIC, 3);
-    let (pa, pb) = (free_port(), free_port());
-    let (ua, ub) = (
-        format!("http://127.0.0.1:{pa}"),
-        format!("http://127.0.0.1:{pb}"),
-    );
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let node = |dir: &std::path::Path, port: u16, peer: &str| {
-        Server::start_on(
-            dir,
-            port,
-            &[
-                "--kafka",
-                &broker.bootstrap(),
-                "--group",
-                "pair",
-                "--peer",
-                peer,
-            ],
-        )
-    };
-    let a = node(da.path(), pa, &ub);
-    let b = node(db.path(), pb, &ua);
+    let Pair {
+        a,
+        b,
+        ua,
+        ub,
+        _dirs: _keep,
+    } = Pair::start(&broker, "pair");
 
     // Eight tenants, so every partition has some.
     let records = common::generated(8_000, 21, 8);
@@ -141,18 +183,7 @@ fn two_nodes_split_the_partitions_and_answer_tenant_queries_completely_throughou
     assert!(acked.len() >= 6, "{} tenants", acked.len());
 
     // The group splits the three partitions between the two nodes.
-    let started = Instant::now();
-    let (pa_set, pb_set) = loop {
-        let (x, y) = (assigned(&ua), assigned(&ub));
-        if !x.is_empty() && !y.is_empty() && x.union(&y).count() == 3 && x.is_disjoint(&y) {
-            break (x, y);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "the partitions did not split: a {x:?}, b {y:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let (pa_set, pb_set) = split(&ua, &ub);
     eprintln!("split: a {pa_set:?}, b {pb_set:?}");
 
     // Both nodes answer every tenant completely; each forwards the tenants
@@ -240,42 +271,16 @@ fn tail_until(
 fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
     let broker = Broker::start("sqlite");
     broker.create_topic(TOPIC, 3);
-    let (pa, pb) = (free_port(), free_port());
-    let (ua, ub) = (
-        format!("http://127.0.0.1:{pa}"),
-        format!("http://127.0.0.1:{pb}"),
-    );
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let node = |dir: &std::path::Path, port: u16, peer: &str| {
-        Server::start_on(
-            dir,
-            port,
-            &[
-                "--kafka",
-                &broker.bootstrap(),
-                "--group",
-                "tail",
-                "--peer",
-                peer,
-            ],
-        )
-    };
-    let _a = node(da.path(), pa, &ub);
-    let _b = node(db.path(), pb, &ua);
+    let Pair {
+        ua,
+        ub,
+        a: _a,
+        b: _b,
+        _dirs: _keep,
+    } = Pair::start(&broker, "tail");
     let records = common::generated(2_000, 22, 8);
     ingest(&ua, &records);
-    let started = Instant::now();
-    let owned_by_b = loop {
-        let (x, y) = (assigned(&ua), assigned(&ub));
-        if !x.is_empty() && !y.is_empty() && x.union(&y).count() == 3 && x.is_disjoint(&y) {
-            break y;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "the partitions did not split: a {x:?}, b {y:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let (_, owned_by_b) = split(&ua, &ub);
     // A tenant whose partition b owns, asked of a.
     let (org, want): (String, usize) = {
         let mut by_org: BTreeMap<String, usize> = BTreeMap::new();

@@ -128,6 +128,38 @@ pub fn organizations(e: &Expr) -> Option<BTreeSet<String>> {
     }
 }
 
+/// The topic's high watermarks, read at or after `arrived`.
+async fn high_watermarks(
+    state: &AppState,
+    producer: &auditlog_kafka::produce::Producer,
+    arrived: Instant,
+) -> Result<BTreeMap<i32, i64>, Problem> {
+    let producer = producer.clone();
+    state
+        .kafka
+        .watermarks
+        .since(arrived, move || {
+            producer
+                .high_watermarks(Duration::from_secs(5))
+                .map_err(|e| {
+                    Problem::unavailable(format!("cannot read the topic's high watermarks: {e}"))
+                })
+        })
+        .await
+}
+
+/// The partitions `filter` can match records in: those of the
+/// organizations it is restricted to, else every partition of `high`.
+fn partitions_needed(filter: &Filter, high: &BTreeMap<i32, i64>) -> BTreeSet<i32> {
+    match organizations(&filter.expr) {
+        Some(orgs) => orgs
+            .iter()
+            .map(|o| auditlog_kafka::partition::partition_for_key(o.as_bytes(), high.len() as i32))
+            .collect(),
+        None => high.keys().copied().collect(),
+    }
+}
+
 /// Answer locally (`None`) or with a peer's answer, once some node holds
 /// every record `filter` can match that was acknowledged before now.
 pub(crate) async fn route_read(
@@ -143,29 +175,11 @@ pub(crate) async fn route_read(
     if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
         return Ok(None);
     }
-    let producer = producer.clone();
-    let high = state
-        .kafka
-        .watermarks
-        .since(arrived, move || {
-            producer
-                .high_watermarks(Duration::from_secs(5))
-                .map_err(|e| {
-                    Problem::unavailable(format!("cannot read the topic's high watermarks: {e}"))
-                })
-        })
-        .await?;
-    let needed: BTreeMap<i32, i64> = match organizations(&filter.expr) {
-        Some(orgs) => orgs
-            .iter()
-            .map(|o| {
-                let p =
-                    auditlog_kafka::partition::partition_for_key(o.as_bytes(), high.len() as i32);
-                (p, high.get(&p).copied().unwrap_or(0))
-            })
-            .collect(),
-        None => high,
-    };
+    let high = high_watermarks(state, producer, arrived).await?;
+    let needed: BTreeMap<i32, i64> = partitions_needed(filter, &high)
+        .into_iter()
+        .map(|p| (p, high.get(&p).copied().unwrap_or(0)))
+        .collect();
     let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
     let started = Instant::now();
     loop {
@@ -293,26 +307,8 @@ pub(crate) async fn route_tail(
     if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
         return Ok(None);
     }
-    let arrived = Instant::now();
-    let producer = producer.clone();
-    let high = state
-        .kafka
-        .watermarks
-        .since(arrived, move || {
-            producer
-                .high_watermarks(Duration::from_secs(5))
-                .map_err(|e| {
-                    Problem::unavailable(format!("cannot read the topic's partitions: {e}"))
-                })
-        })
-        .await?;
-    let needed: BTreeSet<i32> = match organizations(&filter.expr) {
-        Some(orgs) => orgs
-            .iter()
-            .map(|o| auditlog_kafka::partition::partition_for_key(o.as_bytes(), high.len() as i32))
-            .collect(),
-        None => high.keys().copied().collect(),
-    };
+    let high = high_watermarks(state, producer, Instant::now()).await?;
+    let needed = partitions_needed(filter, &high);
     let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
     let started = Instant::now();
     loop {
