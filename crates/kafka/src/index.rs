@@ -152,6 +152,9 @@ pub struct IndexStats {
     /// Per partition, the next offset the sink holds everything before
     /// (partitions this member ever stored; kept across reassignments).
     pub progress: Mutex<BTreeMap<i32, i64>>,
+    /// Why the indexer stopped consuming, if it stopped other than on
+    /// request (set by whoever runs [`Indexer::run`]).
+    pub failure: Mutex<Option<String>>,
 }
 
 impl IndexStats {

@@ -56,7 +56,16 @@ pub fn spawn_indexer(
         .name("auditlog-indexer".into())
         .spawn(move || {
             let mut sink = StoreSink::new(state, quarantine);
-            indexer.run(&mut sink, &stop)
+            let result = indexer.run(&mut sink, &stop);
+            if let Err(e) = &result {
+                // Seen by /readyz and /metrics: the node answers but no
+                // longer indexes.
+                tracing::error!(error = %e, "the Kafka indexer stopped");
+                if let Ok(mut f) = indexer.stats().failure.lock() {
+                    *f = Some(e.to_string());
+                }
+            }
+            result
         })
         .map_err(|e| auditlog_kafka::KafkaError::Config(e.to_string()))?;
     Ok((stats, handle))
@@ -67,6 +76,8 @@ pub fn render_metrics(k: &KafkaState, out: &mut String) {
     use std::fmt::Write as _;
     use std::sync::atomic::Ordering::Relaxed;
     if let Some(s) = &k.index {
+        let up = s.failure.lock().map(|f| f.is_none()).unwrap_or(false);
+        let _ = writeln!(out, "# HELP auditlog_kafka_indexer_up Whether the indexer is consuming (0: it stopped; see /readyz).\n# TYPE auditlog_kafka_indexer_up gauge\nauditlog_kafka_indexer_up {}", u8::from(up));
         let _ = writeln!(out, "# HELP auditlog_kafka_consumed_total Messages the indexer read.\n# TYPE auditlog_kafka_consumed_total counter\nauditlog_kafka_consumed_total {}", s.consumed.load(Relaxed));
         let _ = writeln!(out, "# HELP auditlog_kafka_stored_total Records the indexer stored (replays included).\n# TYPE auditlog_kafka_stored_total counter\nauditlog_kafka_stored_total {}", s.stored.load(Relaxed));
         let _ = writeln!(out, "# HELP auditlog_kafka_quarantined_total Messages put in quarantine.\n# TYPE auditlog_kafka_quarantined_total counter\nauditlog_kafka_quarantined_total {}", s.quarantined.load(Relaxed));

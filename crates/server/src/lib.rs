@@ -103,11 +103,23 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.store.failure() {
-        None => (StatusCode::OK, "ready\n").into_response(),
-        Some(why) => Problem::unavailable(format!("the store is not accepting writes: {why}"))
-            .into_response(),
+    if let Some(why) = s.store.failure() {
+        return Problem::unavailable(format!("the store is not accepting writes: {why}"))
+            .into_response();
     }
+    #[cfg(feature = "kafka")]
+    if let Some(why) = s
+        .kafka
+        .index
+        .as_ref()
+        .and_then(|i| i.failure.lock().ok().and_then(|f| f.clone()))
+    {
+        return Problem::unavailable(format!(
+            "the Kafka indexer stopped ({why}): records are still accepted but no longer indexed here; fix the cause and restart the server"
+        ))
+        .into_response();
+    }
+    (StatusCode::OK, "ready\n").into_response()
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
