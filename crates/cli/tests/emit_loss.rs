@@ -191,8 +191,23 @@ fn fail_open_with_a_tiny_spool_accounts_for_every_event() {
     assert_eq!(c.delivered + c.dropped, c.emitted, "{c:?}");
     assert_eq!(ids.len() as u64 + refused, 40_000);
     let stored = stored_ids(&server.url);
-    assert_eq!(stored.len() as u64, c.delivered, "{c:?}");
     let set: HashSet<&String> = stored.iter().collect();
     assert_eq!(set.len(), stored.len(), "duplicates stored");
-    eprintln!("counters: {c:?}");
+    // Every delivered event is stored. A few more may be: the batch in
+    // flight when the server was killed can be durable although its answer
+    // never came, and fail_open then gave it up (counted as dropped) once
+    // the memory spool was full. At most one batch (1,000 events) is in
+    // flight, and everything stored was emitted.
+    let extra = (stored.len() as u64).checked_sub(c.delivered);
+    assert!(
+        extra.is_some_and(|x| x <= 1_000 && x <= c.dropped),
+        "{} stored, {c:?}",
+        stored.len()
+    );
+    let emitted: HashSet<&String> = ids.iter().collect();
+    assert!(
+        set.iter().all(|i| emitted.contains(i)),
+        "a stored id nobody emitted"
+    );
+    eprintln!("counters: {c:?}, stored {}", stored.len());
 }
