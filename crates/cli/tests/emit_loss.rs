@@ -41,7 +41,15 @@ fn stored_ids(url: &str) -> Vec<String> {
         .collect()
 }
 
-fn emit_from_threads(client: &Arc<AuditClient>, threads: usize, per: usize) -> (Vec<String>, u64) {
+/// Emit `per` events from each of `threads` threads, pausing `pace` after
+/// every 100 (none when zero). Returns the ids emit took and how many it
+/// refused.
+fn emit_from_threads(
+    client: &Arc<AuditClient>,
+    threads: usize,
+    per: usize,
+    pace: Duration,
+) -> (Vec<String>, u64) {
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let c = client.clone();
@@ -49,6 +57,9 @@ fn emit_from_threads(client: &Arc<AuditClient>, threads: usize, per: usize) -> (
                 let mut ids = Vec::with_capacity(per);
                 let mut dropped = 0u64;
                 for i in 0..per {
+                    if !pace.is_zero() && i % 100 == 99 {
+                        std::thread::sleep(pace);
+                    }
                     let e = event(t * per + i);
                     let id = e.id.clone();
                     match c.emit(e) {
@@ -113,7 +124,7 @@ fn kill_dash_nine_during_100k_emits_loses_nothing_and_duplicates_nothing() {
             (server, kills)
         })
     };
-    let (ids, dropped) = emit_from_threads(&client, 4, 25_000);
+    let (ids, dropped) = emit_from_threads(&client, 4, 25_000, Duration::ZERO);
     assert_eq!((ids.len(), dropped), (100_000, 0));
     let c = client
         .flush(Duration::from_secs(300))
@@ -164,7 +175,9 @@ fn fail_open_with_a_tiny_spool_accounts_for_every_event() {
     let outage = {
         let c = client.clone();
         std::thread::spawn(move || {
-            while c.counters().emitted < 5_000 {
+            // Some events delivered first, so both sides of the count matter.
+            let started = Instant::now();
+            while c.counters().delivered < 1_000 && started.elapsed() < Duration::from_secs(30) {
                 std::thread::sleep(Duration::from_millis(1));
             }
             server.child.kill().unwrap();
@@ -178,7 +191,8 @@ fn fail_open_with_a_tiny_spool_accounts_for_every_event() {
             server
         })
     };
-    let (ids, refused) = emit_from_threads(&client, 2, 20_000);
+    // Paced (~0.4 s per thread), so deliveries happen before the outage.
+    let (ids, refused) = emit_from_threads(&client, 2, 20_000, Duration::from_millis(2));
     let server = outage.join().unwrap();
     let c = client
         .flush(Duration::from_secs(120))
@@ -187,6 +201,7 @@ fn fail_open_with_a_tiny_spool_accounts_for_every_event() {
         c.dropped > 0,
         "nothing was dropped; the outage was too short: {c:?}"
     );
+    assert!(c.delivered >= 1_000, "{c:?}");
     assert_eq!(c.emitted, 40_000);
     assert_eq!(c.delivered + c.dropped, c.emitted, "{c:?}");
     assert_eq!(ids.len() as u64 + refused, 40_000);
