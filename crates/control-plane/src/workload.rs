@@ -121,6 +121,11 @@ pub fn run(
         agent: ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
+            // A fresh connection per call: the script sends malformed and
+            // refused requests on purpose, after which the server may close
+            // a kept-alive connection that the pool would hand out again
+            // (seen once in CI as "Peer disconnected" on the next call).
+            .max_idle_connections(0)
             .build()
             .into(),
         base: base_url.trim_end_matches('/').to_owned(),
