@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use auditlog_server::{ingest_values, open, Config, Ingested, Overrides};
+mod common;
+
+use auditlog_server::{ingest_values, Ingested};
 
 fn seed() -> serde_json::Value {
     let f = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,18 +16,7 @@ fn seed() -> serde_json::Value {
 
 #[test]
 fn a_large_batch_checked_in_parallel_keeps_every_outcome_in_input_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = open(
-        Config::resolve(
-            Overrides {
-                data_dir: Some(dir.path().join("data")),
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let (state, _dir) = common::fresh_state();
     let base = seed();
     // Every 7th input is not JSON, every 11th not an object, every 13th a
     // repeat of the record before it (same id and bytes: a duplicate).

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use auditlog_server::{app, open, Config, Overrides};
+mod common;
+
+use auditlog_server::app;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -22,18 +24,7 @@ async fn get(state: &auditlog_server::AppState, path: &str) -> (StatusCode, Stri
 
 #[tokio::test]
 async fn a_stopped_indexer_makes_the_node_not_ready() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut state = open(
-        Config::resolve(
-            Overrides {
-                data_dir: Some(dir.path().join("data")),
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let (mut state, _dir) = common::fresh_state();
     let stats = Arc::new(auditlog_kafka::index::IndexStats::default());
     state.kafka.index = Some(stats.clone());
     assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
