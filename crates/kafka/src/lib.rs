@@ -23,6 +23,7 @@ pub mod decode;
 pub mod index;
 pub mod partition;
 pub mod produce;
+mod topic;
 pub mod transport;
 mod watch;
 

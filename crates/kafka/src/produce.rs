@@ -107,26 +107,12 @@ impl Producer {
             .lock()
             .map(|p| p.clone())
             .map_err(|_| KafkaError::Unavailable("the producer lock is poisoned".into()))?;
-        let client = producer.client();
-        let md = client.fetch_metadata(Some(&self.topic), timeout)?;
-        let partitions: Vec<i32> = md
-            .topics()
-            .iter()
-            .filter(|t| t.name() == self.topic)
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        if partitions.is_empty() {
-            return Err(KafkaError::Unavailable(format!(
-                "the topic {} has no partitions (does it exist?)",
-                self.topic
-            )));
-        }
-        let mut out = std::collections::BTreeMap::new();
-        for p in partitions {
-            let (_, high) = client.fetch_watermarks(&self.topic, p, timeout)?;
-            out.insert(p, high);
-        }
-        Ok(out)
+        Ok(
+            crate::topic::watermarks(producer.client(), &self.topic, timeout)?
+                .into_iter()
+                .map(|(p, (_, high))| (p, high))
+                .collect(),
+        )
     }
 
     /// After a failed delivery, start over with a new producer (a new

@@ -222,29 +222,14 @@ impl Watch {
     /// Every partition of the topic, or `None` when the broker does not answer.
     fn measure(&self) -> Option<Vec<Partition>> {
         let timeout = Duration::from_secs(2);
-        let md = self
-            .client
-            .fetch_metadata(Some(&self.topic), timeout)
-            .ok()?;
-        let ids: Vec<i32> = md
-            .topics()
-            .iter()
-            .find(|t| t.name() == self.topic)?
-            .partitions()
-            .iter()
-            .map(|p| p.id())
-            .collect();
+        let marks = crate::topic::watermarks(self.client.client(), &self.topic, timeout).ok()?;
         let mut tpl = TopicPartitionList::new();
-        for p in &ids {
+        for p in marks.keys() {
             tpl.add_partition(&self.topic, *p);
         }
         let committed = self.client.committed_offsets(tpl, timeout).ok()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let (low, high) = self
-                .client
-                .fetch_watermarks(&self.topic, id, timeout)
-                .ok()?;
+        let mut out = Vec::with_capacity(marks.len());
+        for (id, (low, high)) in marks {
             let committed = committed
                 .find_partition(&self.topic, id)
                 .and_then(|e| match e.offset() {
