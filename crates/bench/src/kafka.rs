@@ -6,6 +6,7 @@
 //! reported (broker CPU per side), not hidden in our numbers.
 
 mod broker;
+mod ceiling;
 mod consume;
 mod produce;
 mod report;
@@ -131,6 +132,8 @@ pub struct Run {
     batched: Option<Produced>,
     /// Reference: serve without `--kafka`.
     plain: Option<Produced>,
+    /// Reference: serve's HTTP stack and `Producer` without any checks.
+    ceiling: Option<Produced>,
     ours: Option<Consumed>,
     raw_consume: Option<Consumed>,
     /// The raw producer's topic's high watermarks, after both consumers.
@@ -140,7 +143,13 @@ pub struct Run {
 impl Run {
     /// CPU seconds other processes used during this run's timed parts.
     fn other_cpu(&self) -> f64 {
-        let produced = [&self.serve, &self.raw_produce, &self.batched, &self.plain];
+        let produced = [
+            &self.serve,
+            &self.raw_produce,
+            &self.batched,
+            &self.plain,
+            &self.ceiling,
+        ];
         let consumed = [&self.ours, &self.raw_consume];
         produced
             .iter()
@@ -201,6 +210,15 @@ impl Setup {
             &b,
             "audit-batched",
             &self.canonical,
+            a.batch,
+            a.connections,
+        )?);
+        drop(b);
+        let b = self.broker("audit-ceiling")?;
+        r.ceiling = Some(ceiling::http_front(
+            &b,
+            "audit-ceiling",
+            &self.events,
             a.batch,
             a.connections,
         )?);

@@ -89,6 +89,7 @@ pub fn run(r: &Run, n: usize, bytes: usize) {
         ("raw rdkafka (send all, flush)", &r.raw_produce),
         ("ref: Producer, serve's batches", &r.batched),
         ("ref: serve without --kafka (store)", &r.plain),
+        ("ref: HTTP + Producer, no checks", &r.ceiling),
     ] {
         if let Some(p) = p {
             produce_line(label, p, n, bytes);
@@ -98,6 +99,12 @@ pub fn run(r: &Run, n: usize, bytes: usize) {
         println!(
             "  produce ratio (serve / raw): {:.2}x",
             p.elapsed.as_secs_f64() / s.elapsed.as_secs_f64()
+        );
+    }
+    if let (Some(c), Some(p)) = (&r.ceiling, &r.raw_produce) {
+        println!(
+            "  ceiling ratio (HTTP + Producer without checks / raw): {:.2}x",
+            p.elapsed.as_secs_f64() / c.elapsed.as_secs_f64()
         );
     }
     if let (Some(p), Some(h)) = (&r.raw_produce, r.held_later) {
@@ -188,20 +195,24 @@ pub fn summary(runs: &[Run], n: usize) {
         .any(|r| r.batched.is_some() || r.plain.is_some())
     {
         println!();
-        println!("| run | serve --kafka acked | its indexer, stored end to end | ref: Producer in serve's batches (no HTTP) | ref: serve without --kafka |");
-        println!("|---|---:|---:|---:|---:|");
+        println!("| run | serve --kafka acked | its indexer, stored end to end | ref: Producer in serve's batches (no HTTP) | ref: HTTP + Producer, no checks (ratio to raw) | ref: serve without --kafka |");
+        println!("|---|---:|---:|---:|---:|---:|");
         for (i, r) in runs.iter().enumerate() {
             let e = |p: &Option<Produced>| f(p.as_ref().map(|p| rate(n, p.elapsed)));
             let idx = r
                 .serve
                 .as_ref()
                 .and_then(|p| p.indexed.map(|i| rate(i.stored, i.at)));
+            let ceiling = r.ceiling.as_ref().map(|c| rate(n, c.elapsed));
+            let to_raw = ceiling.zip(r.raw_produce.as_ref().map(|p| rate(n, p.elapsed)));
             println!(
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} ({}) | {} |",
                 i + 1,
                 e(&r.serve),
                 f(idx),
                 e(&r.batched),
+                f(ceiling),
+                g(to_raw.map(|(c, p)| c / p)),
                 e(&r.plain)
             );
         }

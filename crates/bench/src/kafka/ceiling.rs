@@ -1,0 +1,116 @@
+//! The ceiling of an HTTP front for the producer on this machine: serve's
+//! HTTP stack (axum on a multi-thread tokio runtime, a blocking thread per
+//! request) and our `Producer`, with every check taken out — no parsing, no
+//! validation, no redaction, no indexer. Each NDJSON line goes to the topic
+//! as it came and the answer lists where each landed, as serve's does. No
+//! product should ship this (it accepts anything); it measures how close to
+//! a raw producer *any* validating HTTP ingest could get here, so the gap
+//! between serve and the raw producer can be split into "HTTP in front" and
+//! "our checks".
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use auditlog_kafka::produce::Producer;
+use auditlog_kafka::KafkaConfig;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+
+use super::broker::Broker;
+use super::machine_cpu;
+use super::produce::Produced;
+use crate::ingest::{cpu_seconds, ndjson_bodies, post_batches};
+
+/// Time both sides give their clients to connect before the clock starts.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// `POST /v1/events:batch`: every non-blank line to the topic, then the
+/// per-item report serve would give for an all-accepted batch.
+async fn batch(State(p): State<Arc<Producer>>, body: Bytes) -> (StatusCode, String) {
+    let sent = tokio::task::spawn_blocking(move || {
+        let lines: Vec<Vec<u8>> = body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .map(<[u8]>::to_vec)
+            .collect();
+        p.send_all_blocking(&lines)
+    })
+    .await;
+    match sent {
+        Ok(Ok(landed)) => {
+            let mut out = format!(
+                "{{\"accepted\":{},\"duplicates\":0,\"rejected\":0,\"conflicts\":0,\"items\":[",
+                landed.len()
+            );
+            for (i, l) in landed.iter().enumerate() {
+                let comma = if i > 0 { "," } else { "" };
+                let _ = write!(
+                    out,
+                    "{comma}{{\"index\":{i},\"status\":\"accepted\",\"partition\":{},\"kafka_offset\":{}}}",
+                    l.partition, l.offset
+                );
+            }
+            out.push_str("]}");
+            (StatusCode::OK, out)
+        }
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// POST `events` in `batch`-record NDJSON bodies over `connections`
+/// connections to the check-free front, which runs in this process (its
+/// CPU is in `bench_cpu`).
+pub fn http_front(
+    broker: &Broker,
+    topic: &str,
+    events: &[Vec<u8>],
+    batch_size: usize,
+    connections: usize,
+) -> Result<Produced> {
+    let mut cfg = KafkaConfig::new(broker.bootstrap());
+    cfg.topic = topic.to_owned();
+    // The delivery timeout serve uses.
+    let producer = Arc::new(Producer::new(&cfg, Duration::from_secs(10))?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ceiling-http")
+        .build()
+        .context("starting the ceiling's runtime")?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let port = listener.local_addr()?.port();
+    let app = axum::Router::new()
+        .route("/v1/events:batch", post(batch))
+        // serve's body limit is larger than any batch here; so is this one.
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+        .with_state(producer);
+    rt.spawn(async move { axum::serve(listener, app).await });
+    let bodies = ndjson_bodies(events, batch_size);
+    std::thread::sleep(SETTLE);
+    let me = std::process::id();
+    let cpu = |pid: u32| cpu_seconds(pid).unwrap_or(0.0);
+    let (b0, c0, m0) = (cpu(broker.pid()), cpu(me), machine_cpu());
+    let started = Instant::now();
+    let posted = post_batches(
+        &format!("http://127.0.0.1:{port}/v1/events:batch"),
+        bodies,
+        connections,
+    )?;
+    let elapsed = started.elapsed();
+    let (b1, c1, m1) = (cpu(broker.pid()), cpu(me), machine_cpu());
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(Produced {
+        elapsed,
+        acked: posted.accepted,
+        held: Some(broker.records_held(topic)?),
+        broker_cpu: b1 - b0,
+        other_cpu: (m1 - m0 - (b1 - b0) - (c1 - c0)).max(0.0),
+        bench_cpu: c1 - c0,
+        latencies: posted.latencies,
+        ..Produced::default()
+    })
+}
