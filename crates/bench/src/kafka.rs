@@ -134,6 +134,8 @@ pub struct Run {
     plain: Option<Produced>,
     /// Reference: serve's HTTP stack and `Producer` without any checks.
     ceiling: Option<Produced>,
+    /// Reference: an ingest node, `serve --kafka --ingest-only`.
+    ingest_only: Option<Produced>,
     ours: Option<Consumed>,
     raw_consume: Option<Consumed>,
     /// The raw producer's topic's high watermarks, after both consumers.
@@ -149,6 +151,7 @@ impl Run {
             &self.batched,
             &self.plain,
             &self.ceiling,
+            &self.ingest_only,
         ];
         let consumed = [&self.ours, &self.raw_consume];
         produced
@@ -193,6 +196,7 @@ impl Setup {
             topic: "audit-serve",
             set: &self.consumer_set,
             index_wait: Duration::from_secs(a.index_wait),
+            ingest_only: false,
         };
         r.serve = Some(produce::through_serve(
             &self.bin,
@@ -205,6 +209,22 @@ impl Setup {
         if a.no_references {
             return Ok(());
         }
+        let b = self.broker("audit-ingest-only")?;
+        let kafka = produce::KafkaMode {
+            broker: &b,
+            topic: "audit-ingest-only",
+            set: &self.consumer_set,
+            index_wait: Duration::from_secs(a.index_wait),
+            ingest_only: true,
+        };
+        r.ingest_only = Some(produce::through_serve(
+            &self.bin,
+            Some(&kafka),
+            &self.events,
+            a.batch,
+            a.connections,
+        )?);
+        drop(b);
         let b = self.broker("audit-batched")?;
         r.batched = Some(produce::producer_batched(
             &b,

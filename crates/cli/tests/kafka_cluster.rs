@@ -1,7 +1,8 @@
 //! Two `serve --kafka` nodes in one consumer group: the partitions split
 //! between them, and move when one leaves; a tenant's query to either node
 //! returns every record acknowledged before it was sent, throughout; a live
-//! tail and a verifiable export go to the node that owns the tenant.
+//! tail and a verifiable export go to the node that owns the tenant; an
+//! ingest node (`--ingest-only`) indexes nothing and sends reads to one that does.
 
 mod common;
 
@@ -368,4 +369,129 @@ fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
     assert_eq!(resp.status(), 503);
     let body = resp.into_body().read_to_string().unwrap();
     assert!(body.contains("no single node owns them all"), "{body}");
+}
+
+/// `GET url` → (status, body).
+fn get(url: &str) -> (u16, String) {
+    let resp = agent().get(url).call().unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.into_body().read_to_string().unwrap())
+}
+
+#[test]
+fn an_ingest_node_indexes_nothing_and_sends_every_read_to_an_indexing_node() {
+    let broker = Broker::start("sqlite");
+    broker.create_topic(TOPIC, 3);
+    let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
+    let ports = [(); 3].map(|_| free_port());
+    let [ux, ui, uj] = ports.map(|p| format!("http://127.0.0.1:{p}"));
+    let bootstrap = broker.bootstrap();
+    // x indexes; i and j only ingest, i naming x as its peer, j nobody.
+    let _x = Server::start_on(
+        dirs[0].path(),
+        ports[0],
+        &["--kafka", &bootstrap, "--group", "tiers"],
+    );
+    let _i = Server::start_on(
+        dirs[1].path(),
+        ports[1],
+        &[
+            "--kafka",
+            &bootstrap,
+            "--group",
+            "tiers",
+            "--ingest-only",
+            "--peer",
+            &ux,
+        ],
+    );
+    let _j = Server::start_on(
+        dirs[2].path(),
+        ports[2],
+        &["--kafka", &bootstrap, "--group", "tiers", "--ingest-only"],
+    );
+
+    let records = common::generated(1_500, 23, 6);
+    let mut acked: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for (n, batch) in records.chunks(500).enumerate() {
+        ingest(if n == 2 { &uj } else { &ui }, batch);
+        for r in batch {
+            acked.entry(org_of(r)).or_default().insert(id_of(r));
+        }
+    }
+
+    // The ingest nodes joined no group: x indexes every partition.
+    let (_, progress) = get(&format!("{ui}/v1/kafka/progress"));
+    let progress: serde_json::Value = serde_json::from_str(&progress).unwrap();
+    assert_eq!(progress["ingest_only"], true, "{progress}");
+    assert_eq!(progress["partitions"], serde_json::json!([]));
+    let started = Instant::now();
+    while assigned(&ux).len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "x was not assigned every partition"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Every tenant's query to i is complete, answered by x; so is a query
+    // across tenants and a lookup by id.
+    let by = all_complete(&ui, &acked);
+    assert!(by.values().all(|w| w == &ux), "{by:?}");
+    let (status, all) = get(&format!("{ui}/v1/events?format=ndjson&limit=10000"));
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all.lines().filter(|l| !l.is_empty()).count(), records.len());
+    let some_id = id_of(&records[700]);
+    let (status, one) = get(&format!("{ui}/v1/events?id={some_id}"));
+    assert_eq!(status, 200, "{one}");
+    assert!(one.contains(&some_id), "{one}");
+
+    // Reads of i's own store are refused, saying where to read.
+    for path in [
+        "/v1/events/0",
+        "/v1/checkpoint",
+        "/v1/proof/inclusion?offset=0",
+        "/v1/quarantine",
+        "/v1/explain?filter=organization%20%3D%20x",
+    ] {
+        let (status, body) = get(&format!("{ui}{path}"));
+        assert_eq!(status, 421, "{path}: {body}");
+        assert!(
+            body.contains("ingest-only-node") && body.contains(&ux),
+            "{path}: {body}"
+        );
+    }
+    // j has no peer to send reads to: it says so instead of answering
+    // from its empty store.
+    let (status, body) = get(&format!("{uj}/v1/events?filter=organization%20%3D%20x"));
+    assert_eq!(status, 421, "{body}");
+    assert!(body.contains("read from an indexing node"), "{body}");
+
+    // A live tail on i follows x; a record ingested through i arrives.
+    let org = acked.keys().next().unwrap().clone();
+    let mut fresh: serde_json::Value =
+        serde_json::from_slice(records.iter().find(|r| org_of(r) == org).unwrap()).unwrap();
+    fresh["id"] = "tailed-through-an-ingest-node".into();
+    let fresh = serde_json::to_vec(&fresh).unwrap();
+    let tail = tail_until(
+        &ui,
+        &format!("organization = {org}"),
+        "tailed-through-an-ingest-node",
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    ingest(&ui, &[fresh]);
+    let started = Instant::now();
+    while !tail.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the tail on i did not deliver within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(tail.join().unwrap(), Ok(ux.clone()));
+
+    // i has no indexer to report on, and is ready.
+    let (_, metrics) = get(&format!("{ui}/metrics"));
+    assert!(!metrics.contains("auditlog_kafka_lag"), "{metrics}");
+    assert_eq!(get(&format!("{ui}/readyz")).0, 200);
 }

@@ -68,6 +68,9 @@ impl Watermarks {
 pub struct Progress {
     /// One entry per partition this node assigned or ever stored.
     pub partitions: Vec<PartitionProgress>,
+    /// An ingest node (`serve --ingest-only`): reads are never forwarded to it.
+    #[serde(default)]
+    pub ingest_only: bool,
 }
 
 /// One partition in [`Progress`].
@@ -90,6 +93,7 @@ fn progress(s: &AppState) -> Progress {
     let Some(stats) = &s.kafka.index else {
         return Progress {
             partitions: Vec::new(),
+            ingest_only: s.kafka.ingest_only(),
         };
     };
     let held = stats.progress.lock().map(|p| p.clone()).unwrap_or_default();
@@ -104,6 +108,7 @@ fn progress(s: &AppState) -> Progress {
                 held: held.get(&p).copied().unwrap_or(0),
             })
             .collect(),
+        ingest_only: false,
     }
 }
 
@@ -169,11 +174,11 @@ pub(crate) async fn route_read(
     headers: &HeaderMap,
 ) -> Result<Option<Response>, Problem> {
     let arrived = Instant::now();
-    let (Some(producer), Some(_)) = (&state.kafka.producer, &state.kafka.index) else {
+    let Some(producer) = &state.kafka.producer else {
         return Ok(None);
     };
-    if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
-        return Ok(None);
+    if let Some(answer) = stay_local(state, headers)? {
+        return Ok(answer);
     }
     let high = high_watermarks(state, producer, arrived).await?;
     let needed: BTreeMap<i32, i64> = partitions_needed(filter, &high)
@@ -208,6 +213,41 @@ pub(crate) async fn route_read(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Whether a Kafka-mode read is answered here without looking further:
+/// `Some(None)` when it is (no peers, or already forwarded to this node);
+/// `None` when peers may have to answer it. An ingest node without peers
+/// has nobody to answer it.
+fn stay_local(state: &AppState, headers: &HeaderMap) -> Result<Option<Option<Response>>, Problem> {
+    // An ingest node's store is empty: it never answers from it.
+    if state.kafka.ingest_only()
+        && (state.kafka.peers.is_empty() || headers.contains_key(FORWARDED))
+    {
+        return Err(ingest_only_problem(state));
+    }
+    if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
+        return Ok(Some(None));
+    }
+    Ok(None)
+}
+
+/// The answer of an ingest node (`serve --ingest-only`) to a read of its
+/// own store, which holds nothing: 421, naming where to read instead.
+pub(crate) fn ingest_only_problem(state: &AppState) -> Problem {
+    let where_ = if state.kafka.peers.is_empty() {
+        "an indexing node of the group (serve --kafka without --ingest-only)".to_owned()
+    } else {
+        format!(
+            "an indexing node of the group: {}",
+            state.kafka.peers.join(", ")
+        )
+    };
+    Problem::new(
+        StatusCode::MISDIRECTED_REQUEST,
+        "ingest-only-node",
+        format!("this node only ingests (serve --ingest-only): it writes records to the topic and indexes none, so it cannot answer reads of its store; read from {where_}"),
+    )
 }
 
 fn held_here(state: &AppState) -> BTreeMap<i32, i64> {
@@ -256,7 +296,7 @@ fn peer_holding(
 ) -> Option<String> {
     let agent = agent(Some(Duration::from_secs(2)));
     peers.iter().find_map(|peer| {
-        let p = peer_progress(&agent, peer, auth)?;
+        let p = peer_progress(&agent, peer, auth).filter(|p| !p.ingest_only)?;
         let held = p.partitions.iter().map(|e| (e.partition, e.held)).collect();
         covers(&held, needed).then(|| peer.clone())
     })
@@ -301,18 +341,23 @@ pub(crate) async fn route_tail(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Option<Response>, Problem> {
-    let (Some(producer), Some(stats)) = (&state.kafka.producer, &state.kafka.index) else {
+    let Some(producer) = &state.kafka.producer else {
         return Ok(None);
     };
-    if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
-        return Ok(None);
+    if let Some(answer) = stay_local(state, headers)? {
+        return Ok(answer);
     }
     let high = high_watermarks(state, producer, Instant::now()).await?;
     let needed = partitions_needed(filter, &high);
     let auth = headers.get(axum::http::header::AUTHORIZATION).cloned();
     let started = Instant::now();
     loop {
-        let mine = stats.assigned.lock().map(|a| a.clone()).unwrap_or_default();
+        let mine = state
+            .kafka
+            .index
+            .as_ref()
+            .and_then(|i| i.assigned.lock().ok().map(|a| a.clone()))
+            .unwrap_or_default();
         if needed.is_subset(&mine) {
             return Ok(None);
         }

@@ -66,6 +66,9 @@ pub struct KafkaMode {
     /// The other nodes of the group (base URLs), which reads are forwarded
     /// to when this node's store does not hold all they need.
     pub peers: Vec<String>,
+    /// An ingest node: produce only, run no indexer. Its store stays empty,
+    /// so reads are forwarded to `peers` (indexing nodes) or refused.
+    pub ingest_only: bool,
 }
 
 /// What ingest does about secrets (`[redaction]` in the file).

@@ -35,6 +35,14 @@ pub struct KafkaState {
     pub watermarks: Arc<crate::cluster::Watermarks>,
 }
 
+impl KafkaState {
+    /// An ingest node (`serve --ingest-only`): it produces, indexes nothing,
+    /// and its own store stays empty.
+    pub fn ingest_only(&self) -> bool {
+        self.producer.is_some() && self.index.is_none()
+    }
+}
+
 /// The indexer's thread; it ends with the indexer's result.
 pub type IndexerThread = std::thread::JoinHandle<Result<(), auditlog_kafka::KafkaError>>;
 

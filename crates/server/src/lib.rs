@@ -70,6 +70,8 @@ pub enum ServeError {
 
 /// The router, for a store that is already open.
 pub fn app(state: AppState) -> Router {
+    // Queries, stats, tails and bundle exports are routed by `cluster` in
+    // Kafka mode (to the node holding what they need).
     let router = Router::new()
         .route(
             "/v1/events",
@@ -77,29 +79,54 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/stats", get(query::get_stats))
         .route("/v1/tail", get(query::tail))
-        .route("/v1/explain", get(query::explain));
-    #[cfg(feature = "kafka")]
-    let router = router
-        .route(
-            "/v1/quarantine",
-            get(kafka::list_quarantine).post(kafka::post_quarantine),
-        )
-        .route("/v1/kafka/progress", get(cluster::get_progress));
-    router
-        .route("/v1/events:batch", post(ingest::post_batch))
+        .route("/v1/export/bundle", get(export_bundle::export))
+        .route("/v1/events:batch", post(ingest::post_batch));
+    // Reads of this node's own store: offsets, trees and quarantines are
+    // per node, so these are never forwarded.
+    let local = Router::new()
+        .route("/v1/explain", get(query::explain))
         .route("/v1/events/{offset}", get(read::get_by_offset))
         .route("/v1/checkpoint", get(checkpoints::latest))
         .route("/v1/checkpoint/key", get(checkpoints::key))
         .route("/v1/checkpoints", get(checkpoints::list))
         .route("/v1/proof/inclusion", get(checkpoints::inclusion))
-        .route("/v1/proof/consistency", get(checkpoints::consistency))
-        .route("/v1/export/bundle", get(export_bundle::export))
+        .route("/v1/proof/consistency", get(checkpoints::consistency));
+    #[cfg(feature = "kafka")]
+    let (router, local) = (
+        router.route("/v1/kafka/progress", get(cluster::get_progress)),
+        local
+            .route(
+                "/v1/quarantine",
+                get(kafka::list_quarantine).post(kafka::post_quarantine),
+            )
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                not_on_an_ingest_node,
+            )),
+    );
+    router
+        .merge(local)
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
         .layer(middleware::from_fn(access_log))
         .with_state(state)
+}
+
+/// An ingest node's store is empty: reads of it are refused (after the
+/// caller is authenticated, like every other route).
+#[cfg(feature = "kafka")]
+async fn not_on_an_ingest_node(
+    State(s): State<AppState>,
+    _caller: auth::Caller,
+    req: Request,
+    next: Next,
+) -> Response {
+    if s.kafka.ingest_only() {
+        return cluster::ingest_only_problem(&s).into_response();
+    }
+    next.run(req).await
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
@@ -270,7 +297,7 @@ pub async fn serve_on(
 type IndexerHandle = (Arc<std::sync::atomic::AtomicBool>, kafka::IndexerThread);
 
 /// Kafka mode: the producer ingest writes through, the quarantine and an
-/// indexer consuming the topic into this store.
+/// indexer consuming the topic into this store (no indexer on an ingest node).
 #[cfg(feature = "kafka")]
 fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError> {
     let Some(k) = state.config.kafka.clone() else {
@@ -281,6 +308,17 @@ fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError
     let producer =
         auditlog_kafka::produce::Producer::new(&k.client, std::time::Duration::from_secs(10))
             .map_err(kafka_err)?;
+    if k.ingest_only {
+        state.kafka = kafka::KafkaState {
+            producer: Some(producer),
+            quarantine: None,
+            index: None,
+            peers: k.peers.clone(),
+            watermarks: Default::default(),
+        };
+        tracing::info!(bootstrap = %k.client.bootstrap, topic = %k.client.topic, peers = ?k.peers, "kafka mode, ingest only: ingest writes to the topic; reads go to the peers, which index it");
+        return Ok(None);
+    }
     let quarantine = kafka::QuarantineStore::open(&state.config.data_dir, &k.client.topic)
         .map_err(|e| {
             ServeError::Io(std::io::Error::other(format!(

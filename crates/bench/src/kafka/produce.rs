@@ -71,6 +71,8 @@ pub struct KafkaMode<'a> {
     pub set: &'a [(String, String)],
     /// How long after the first request to wait for its indexer.
     pub index_wait: Duration,
+    /// `--ingest-only`: an ingest node, no indexer.
+    pub ingest_only: bool,
 }
 
 /// POST `events` in `batch`-record NDJSON bodies over `connections`
@@ -96,6 +98,9 @@ pub fn through_serve(
             "bench-serve-indexer",
         ] {
             extra.push(a.to_owned());
+        }
+        if k.ingest_only {
+            extra.push("--ingest-only".to_owned());
         }
         for (key, v) in k.set {
             extra.push("-X".to_owned());
@@ -130,8 +135,9 @@ pub fn through_serve(
     let held = kafka.map(|k| k.broker.records_held(k.topic)).transpose()?;
     // The server's indexer consumes the topic while ingest produces to it;
     // how far behind it ends up is part of what serve does.
-    let indexed =
-        kafka.map(|k| wait_indexed(port, posted.accepted, started + k.index_wait, started));
+    let indexed = kafka
+        .filter(|k| !k.ingest_only)
+        .map(|k| wait_indexed(port, posted.accepted, started + k.index_wait, started));
     drop(server);
     Ok(Produced {
         elapsed,

@@ -86,6 +86,7 @@ fn produce_line(label: &str, p: &Produced, n: usize, bytes: usize) {
 pub fn run(r: &Run, n: usize, bytes: usize) {
     for (label, p) in [
         ("serve --kafka", &r.serve),
+        ("ref: serve --kafka --ingest-only", &r.ingest_only),
         ("raw rdkafka (send all, flush)", &r.raw_produce),
         ("ref: Producer, serve's batches", &r.batched),
         ("ref: serve without --kafka (store)", &r.plain),
@@ -192,27 +193,30 @@ pub fn summary(runs: &[Run], n: usize) {
     println!("(records/s)");
     if runs
         .iter()
-        .any(|r| r.batched.is_some() || r.plain.is_some())
+        .any(|r| r.batched.is_some() || r.plain.is_some() || r.ceiling.is_some())
     {
         println!();
-        println!("| run | serve --kafka acked | its indexer, stored end to end | ref: Producer in serve's batches (no HTTP) | ref: HTTP + Producer, no checks (ratio to raw) | ref: serve without --kafka |");
-        println!("|---|---:|---:|---:|---:|---:|");
+        println!("| run | serve --kafka acked | its indexer, stored end to end | ref: serve --kafka --ingest-only (ratio to raw) | ref: Producer in serve's batches (no HTTP) | ref: HTTP + Producer, no checks (ratio to raw) | ref: serve without --kafka |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
         for (i, r) in runs.iter().enumerate() {
             let e = |p: &Option<Produced>| f(p.as_ref().map(|p| rate(n, p.elapsed)));
             let idx = r
                 .serve
                 .as_ref()
                 .and_then(|p| p.indexed.map(|i| rate(i.stored, i.at)));
-            let ceiling = r.ceiling.as_ref().map(|c| rate(n, c.elapsed));
-            let to_raw = ceiling.zip(r.raw_produce.as_ref().map(|p| rate(n, p.elapsed)));
+            let raw = r.raw_produce.as_ref().map(|p| rate(n, p.elapsed));
+            let with_ratio = |p: &Option<Produced>| {
+                let x = p.as_ref().map(|p| rate(n, p.elapsed));
+                format!("{} ({})", f(x), g(x.zip(raw).map(|(x, raw)| x / raw)))
+            };
             println!(
-                "| {} | {} | {} | {} | {} ({}) | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 i + 1,
                 e(&r.serve),
                 f(idx),
+                with_ratio(&r.ingest_only),
                 e(&r.batched),
-                f(ceiling),
-                g(to_raw.map(|(c, p)| c / p)),
+                with_ratio(&r.ceiling),
                 e(&r.plain)
             );
         }

@@ -66,6 +66,14 @@ pub struct Args {
         requires = "kafka"
     )]
     peers: Vec<String>,
+    /// An ingest node: write accepted records to the topic and run no
+    /// indexer here (at scale, ingest and indexing scale apart). Its own
+    /// store stays empty: queries, stats, tails and bundle exports are
+    /// forwarded to a `--peer` that indexes; reads of this node's store
+    /// (by offset, proofs, checkpoints, quarantine) are refused with 421.
+    #[cfg(feature = "kafka")]
+    #[arg(long, env = "AUDITLOG_INGEST_ONLY", requires = "kafka")]
+    ingest_only: bool,
     /// The log's name in its signed checkpoints (and its key's name), e.g.
     /// `audit.example.com/prod`. Default `auditlog`.
     #[arg(long, env = "AUDITLOG_ORIGIN")]
@@ -151,6 +159,7 @@ pub fn resolve(args: &Args, catalog: Option<&Path>) -> Result<Config> {
             client: args.kafka_args.config(b)?,
             group: args.kafka_args.group.clone(),
             peers: args.peers.clone(),
+            ingest_only: args.ingest_only,
         });
     }
     Ok(config)
