@@ -132,8 +132,8 @@ pub struct Run {
     batched: Option<Produced>,
     /// Reference: serve without `--kafka`.
     plain: Option<Produced>,
-    /// Reference: serve's HTTP stack and `Producer` without any checks.
-    ceiling: Option<Produced>,
+    /// References: serve's HTTP stack and `Producer` without serve's checks.
+    fronts: Vec<(ceiling::Checks, Produced)>,
     /// Reference: an ingest node, `serve --kafka --ingest-only`.
     ingest_only: Option<Produced>,
     ours: Option<Consumed>,
@@ -150,13 +150,13 @@ impl Run {
             &self.raw_produce,
             &self.batched,
             &self.plain,
-            &self.ceiling,
             &self.ingest_only,
         ];
         let consumed = [&self.ours, &self.raw_consume];
         produced
             .iter()
             .filter_map(|p| p.as_ref().map(|p| p.other_cpu))
+            .chain(self.fronts.iter().map(|(_, p)| p.other_cpu))
             .chain(
                 consumed
                     .iter()
@@ -234,15 +234,22 @@ impl Setup {
             a.connections,
         )?);
         drop(b);
-        let b = self.broker("audit-ceiling")?;
-        r.ceiling = Some(ceiling::http_front(
-            &b,
-            "audit-ceiling",
-            &self.events,
-            a.batch,
-            a.connections,
-        )?);
-        drop(b);
+        for checks in [
+            ceiling::Checks::None,
+            ceiling::Checks::Syntax,
+            ceiling::Checks::Value,
+        ] {
+            let b = self.broker("audit-front")?;
+            let p = ceiling::http_front(
+                &b,
+                "audit-front",
+                &self.events,
+                a.batch,
+                a.connections,
+                checks,
+            )?;
+            r.fronts.push((checks, p));
+        }
         r.plain = Some(produce::through_serve(
             &self.bin,
             None,

@@ -1,12 +1,14 @@
 //! The ceiling of an HTTP front for the producer on this machine: serve's
 //! HTTP stack (axum on a multi-thread tokio runtime, a blocking thread per
-//! request) and our `Producer`, with every check taken out — no parsing, no
-//! validation, no redaction, no indexer. Each NDJSON line goes to the topic
-//! as it came and the answer lists where each landed, as serve's does. No
-//! product should ship this (it accepts anything); it measures how close to
-//! a raw producer *any* validating HTTP ingest could get here, so the gap
-//! between serve and the raw producer can be split into "HTTP in front" and
-//! "our checks".
+//! request) and our `Producer`, with serve's checks taken out — no record
+//! parsing, validation, redaction or indexer. Each NDJSON line goes to the
+//! topic as it came and the answer lists where each landed, as serve's
+//! does. No product should ship this (it accepts anything); it measures how
+//! close to a raw producer *any* validating HTTP ingest could get here, so
+//! the gap between serve and the raw producer can be split into "HTTP in
+//! front" and "checks". Two rungs add the least a front that answers bad
+//! JSON with a 4xx must do: a syntax check (serde_json into a borrowed
+//! `RawValue`, no allocation), and a parse into `serde_json::Value`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -28,20 +30,60 @@ use crate::ingest::{cpu_seconds, ndjson_bodies, post_batches};
 /// Time both sides give their clients to connect before the clock starts.
 const SETTLE: Duration = Duration::from_secs(1);
 
-/// `POST /v1/events:batch`: every non-blank line to the topic, then the
-/// per-item report serve would give for an all-accepted batch.
-async fn batch(State(p): State<Arc<Producer>>, body: Bytes) -> (StatusCode, String) {
+/// What the front checks of each line before producing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checks {
+    /// Nothing.
+    None,
+    /// That it is one JSON value (serde_json, borrowed `RawValue`).
+    Syntax,
+    /// That it parses into a `serde_json::Value` object.
+    Value,
+}
+
+impl Checks {
+    pub fn label(self) -> &'static str {
+        match self {
+            Checks::None => "ref: HTTP + Producer, no checks",
+            Checks::Syntax => "ref: same + JSON syntax check",
+            Checks::Value => "ref: same + serde_json Value parse",
+        }
+    }
+
+    /// Whether `line` passes.
+    fn pass(self, line: &[u8]) -> bool {
+        match self {
+            Checks::None => true,
+            Checks::Syntax => serde_json::from_slice::<&serde_json::value::RawValue>(line).is_ok(),
+            Checks::Value => {
+                serde_json::from_slice::<serde_json::Value>(line).is_ok_and(|v| v.is_object())
+            }
+        }
+    }
+}
+
+/// `POST /v1/events:batch`: every non-blank line that passes the check to
+/// the topic, then the per-item report serve would give for an
+/// all-accepted batch (a line that fails fails the whole request here).
+async fn batch(
+    State((p, checks)): State<(Arc<Producer>, Checks)>,
+    body: Bytes,
+) -> (StatusCode, String) {
     let sent = tokio::task::spawn_blocking(move || {
         let lines: Vec<Vec<u8>> = body
             .split(|b| *b == b'\n')
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .map(<[u8]>::to_vec)
-            .collect();
-        p.send_all_blocking(&lines)
+            .map(|l| checks.pass(l).then(|| l.to_vec()))
+            .collect::<Option<_>>()?;
+        Some(p.send_all_blocking(&lines))
     })
     .await;
     match sent {
-        Ok(Ok(landed)) => {
+        Ok(None) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a line failed the check".into(),
+        ),
+        Ok(Some(Ok(landed))) => {
             let mut out = format!(
                 "{{\"accepted\":{},\"duplicates\":0,\"rejected\":0,\"conflicts\":0,\"items\":[",
                 landed.len()
@@ -57,7 +99,7 @@ async fn batch(State(p): State<Arc<Producer>>, body: Bytes) -> (StatusCode, Stri
             out.push_str("]}");
             (StatusCode::OK, out)
         }
-        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Ok(Some(Err(e))) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -71,6 +113,7 @@ pub fn http_front(
     events: &[Vec<u8>],
     batch_size: usize,
     connections: usize,
+    checks: Checks,
 ) -> Result<Produced> {
     let mut cfg = KafkaConfig::new(broker.bootstrap());
     cfg.topic = topic.to_owned();
@@ -87,7 +130,7 @@ pub fn http_front(
         .route("/v1/events:batch", post(batch))
         // serve's body limit is larger than any batch here; so is this one.
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
-        .with_state(producer);
+        .with_state((producer, checks));
     rt.spawn(async move { axum::serve(listener, app).await });
     let bodies = ndjson_bodies(events, batch_size);
     std::thread::sleep(SETTLE);

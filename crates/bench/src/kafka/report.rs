@@ -90,11 +90,13 @@ pub fn run(r: &Run, n: usize, bytes: usize) {
         ("raw rdkafka (send all, flush)", &r.raw_produce),
         ("ref: Producer, serve's batches", &r.batched),
         ("ref: serve without --kafka (store)", &r.plain),
-        ("ref: HTTP + Producer, no checks", &r.ceiling),
     ] {
         if let Some(p) = p {
             produce_line(label, p, n, bytes);
         }
+    }
+    for (checks, p) in &r.fronts {
+        produce_line(checks.label(), p, n, bytes);
     }
     if let (Some(s), Some(p)) = (&r.serve, &r.raw_produce) {
         println!(
@@ -102,11 +104,14 @@ pub fn run(r: &Run, n: usize, bytes: usize) {
             p.elapsed.as_secs_f64() / s.elapsed.as_secs_f64()
         );
     }
-    if let (Some(c), Some(p)) = (&r.ceiling, &r.raw_produce) {
-        println!(
-            "  ceiling ratio (HTTP + Producer without checks / raw): {:.2}x",
-            p.elapsed.as_secs_f64() / c.elapsed.as_secs_f64()
-        );
+    if let Some(p) = &r.raw_produce {
+        for (checks, c) in &r.fronts {
+            println!(
+                "  {} / raw: {:.2}x",
+                checks.label().trim_start_matches("ref: "),
+                p.elapsed.as_secs_f64() / c.elapsed.as_secs_f64()
+            );
+        }
     }
     if let (Some(p), Some(h)) = (&r.raw_produce, r.held_later) {
         if p.held != Some(h) || h != p.acked {
@@ -193,10 +198,10 @@ pub fn summary(runs: &[Run], n: usize) {
     println!("(records/s)");
     if runs
         .iter()
-        .any(|r| r.batched.is_some() || r.plain.is_some() || r.ceiling.is_some())
+        .any(|r| r.batched.is_some() || r.plain.is_some() || !r.fronts.is_empty())
     {
         println!();
-        println!("| run | serve --kafka acked | its indexer, stored end to end | ref: serve --kafka --ingest-only (ratio to raw) | ref: Producer in serve's batches (no HTTP) | ref: HTTP + Producer, no checks (ratio to raw) | ref: serve without --kafka |");
+        println!("| run | serve --kafka acked | its indexer, stored end to end | ref: serve --kafka --ingest-only (ratio to raw) | ref: Producer in serve's batches (no HTTP) | ref: HTTP + Producer: no checks / JSON syntax / serde_json Value (ratios to raw) | ref: serve without --kafka |");
         println!("|---|---:|---:|---:|---:|---:|---:|");
         for (i, r) in runs.iter().enumerate() {
             let e = |p: &Option<Produced>| f(p.as_ref().map(|p| rate(n, p.elapsed)));
@@ -205,18 +210,19 @@ pub fn summary(runs: &[Run], n: usize) {
                 .as_ref()
                 .and_then(|p| p.indexed.map(|i| rate(i.stored, i.at)));
             let raw = r.raw_produce.as_ref().map(|p| rate(n, p.elapsed));
-            let with_ratio = |p: &Option<Produced>| {
-                let x = p.as_ref().map(|p| rate(n, p.elapsed));
+            let with_ratio = |p: Option<&Produced>| {
+                let x = p.map(|p| rate(n, p.elapsed));
                 format!("{} ({})", f(x), g(x.zip(raw).map(|(x, raw)| x / raw)))
             };
+            let fronts: Vec<String> = r.fronts.iter().map(|(_, p)| with_ratio(Some(p))).collect();
             println!(
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 i + 1,
                 e(&r.serve),
                 f(idx),
-                with_ratio(&r.ingest_only),
+                with_ratio(r.ingest_only.as_ref()),
                 e(&r.batched),
-                with_ratio(&r.ceiling),
+                fronts.join(" / "),
                 e(&r.plain)
             );
         }
