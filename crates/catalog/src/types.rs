@@ -102,13 +102,15 @@ impl ResourceType {
     }
 }
 
+/// `8-4-4-4-12` hex digits. Checked byte by byte: it runs for most
+/// resource ids of every ingested record.
 fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()))
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// Whether a method reads or changes state.
@@ -154,4 +156,27 @@ pub struct Method {
     pub aliases: Vec<String>,
     /// The operation that triggers it.
     pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_uuid;
+
+    #[test]
+    fn uuids_are_8_4_4_4_12_hex_digits() {
+        assert!(is_uuid("0f3c6f6e-2b1a-4c8e-9d3f-5a6b7c8d9e0f"));
+        assert!(is_uuid("0F3C6F6E-2B1A-4C8E-9D3F-5A6B7C8D9E0F"));
+        for bad in [
+            "",
+            "0f3c6f6e-2b1a-4c8e-9d3f-5a6b7c8d9e0",
+            "0f3c6f6e-2b1a-4c8e-9d3f-5a6b7c8d9e0f0",
+            "0f3c6f6e2b1a-4c8e-9d3f-5a6b7c8d9e0f-",
+            "0f3c6f6e-2b1a-4c8e-9d3f-5a6b7c8d9e0g",
+            "0f3c6f6e-2b1a-4c8e-9d3f_5a6b7c8d9e0f",
+            "0f3c6f6e-2b1a-4c8e-9d3f-5a6b7c8d9eé",
+            "sa-0f3c6f6e-2b1a-4c8e-9d3f-5a6b7c8d",
+        ] {
+            assert!(!is_uuid(bad), "{bad:?}");
+        }
+    }
 }
