@@ -190,41 +190,29 @@ impl Setup {
         if a.only == Some(Part::Consume) {
             return Ok(());
         }
-        let b = self.broker("audit-serve")?;
-        let kafka = produce::KafkaMode {
-            broker: &b,
-            topic: "audit-serve",
-            set: &self.consumer_set,
-            index_wait: Duration::from_secs(a.index_wait),
-            ingest_only: false,
+        // serve --kafka on a fresh broker, an ingest node or not.
+        let serve = |topic: &str, ingest_only: bool| -> Result<Produced> {
+            let b = self.broker(topic)?;
+            let kafka = produce::KafkaMode {
+                broker: &b,
+                topic,
+                set: &self.consumer_set,
+                index_wait: Duration::from_secs(a.index_wait),
+                ingest_only,
+            };
+            produce::through_serve(
+                &self.bin,
+                Some(&kafka),
+                &self.events,
+                a.batch,
+                a.connections,
+            )
         };
-        r.serve = Some(produce::through_serve(
-            &self.bin,
-            Some(&kafka),
-            &self.events,
-            a.batch,
-            a.connections,
-        )?);
-        drop(b);
+        r.serve = Some(serve("audit-serve", false)?);
         if a.no_references {
             return Ok(());
         }
-        let b = self.broker("audit-ingest-only")?;
-        let kafka = produce::KafkaMode {
-            broker: &b,
-            topic: "audit-ingest-only",
-            set: &self.consumer_set,
-            index_wait: Duration::from_secs(a.index_wait),
-            ingest_only: true,
-        };
-        r.ingest_only = Some(produce::through_serve(
-            &self.bin,
-            Some(&kafka),
-            &self.events,
-            a.batch,
-            a.connections,
-        )?);
-        drop(b);
+        r.ingest_only = Some(serve("audit-ingest-only", true)?);
         let b = self.broker("audit-batched")?;
         r.batched = Some(produce::producer_batched(
             &b,

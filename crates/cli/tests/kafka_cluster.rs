@@ -268,6 +268,22 @@ fn tail_until(
     })
 }
 
+/// What a [`tail_until`] thread returned, within 60 s.
+fn tail_answer(
+    tail: std::thread::JoinHandle<Result<String, String>>,
+    node: &str,
+) -> Result<String, String> {
+    let started = Instant::now();
+    while !tail.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the tail on {node} did not deliver the new record within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tail.join().unwrap()
+}
+
 #[test]
 fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
     let broker = Broker::start("sqlite");
@@ -353,15 +369,7 @@ fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
     let tail = tail_until(&ua, &filter, &id);
     std::thread::sleep(Duration::from_secs(1));
     ingest(&ua, &[fresh]);
-    let started = Instant::now();
-    while !tail.is_finished() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the tail on a did not deliver the tenant's new record within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(tail.join().unwrap(), Ok(ub.clone()));
+    assert_eq!(tail_answer(tail, "a"), Ok(ub.clone()));
 
     // A tail across every tenant spans both nodes' partitions: refused at
     // once with what to do, rather than silently showing half.
@@ -480,15 +488,7 @@ fn an_ingest_node_indexes_nothing_and_sends_every_read_to_an_indexing_node() {
     );
     std::thread::sleep(Duration::from_secs(1));
     ingest(&ui, &[fresh]);
-    let started = Instant::now();
-    while !tail.is_finished() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the tail on i did not deliver within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(tail.join().unwrap(), Ok(ux.clone()));
+    assert_eq!(tail_answer(tail, "i"), Ok(ux.clone()));
 
     // i has no indexer to report on, and is ready.
     let (_, metrics) = get(&format!("{ui}/metrics"));

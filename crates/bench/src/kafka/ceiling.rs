@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use auditlog_kafka::produce::Producer;
@@ -23,9 +23,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 
 use super::broker::Broker;
-use super::machine_cpu;
-use super::produce::Produced;
-use crate::ingest::{cpu_seconds, ndjson_bodies, post_batches};
+use super::produce::{Meter, Produced};
+use crate::ingest::{ndjson_bodies, post_batches};
 
 /// Time both sides give their clients to connect before the clock starts.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -134,26 +133,13 @@ pub fn http_front(
     rt.spawn(async move { axum::serve(listener, app).await });
     let bodies = ndjson_bodies(events, batch_size);
     std::thread::sleep(SETTLE);
-    let me = std::process::id();
-    let cpu = |pid: u32| cpu_seconds(pid).unwrap_or(0.0);
-    let (b0, c0, m0) = (cpu(broker.pid()), cpu(me), machine_cpu());
-    let started = Instant::now();
+    let meter = Meter::start(broker);
     let posted = post_batches(
         &format!("http://127.0.0.1:{port}/v1/events:batch"),
         bodies,
         connections,
     )?;
-    let elapsed = started.elapsed();
-    let (b1, c1, m1) = (cpu(broker.pid()), cpu(me), machine_cpu());
+    let measured = meter.finish(broker, topic, posted.accepted, posted.latencies);
     rt.shutdown_timeout(Duration::from_secs(1));
-    Ok(Produced {
-        elapsed,
-        acked: posted.accepted,
-        held: Some(broker.records_held(topic)?),
-        broker_cpu: b1 - b0,
-        other_cpu: (m1 - m0 - (b1 - b0) - (c1 - c0)).max(0.0),
-        bench_cpu: c1 - c0,
-        latencies: posted.latencies,
-        ..Produced::default()
-    })
+    measured
 }

@@ -161,6 +161,56 @@ fn cpu(pid: u32) -> f64 {
     cpu_seconds(pid).unwrap_or(0.0)
 }
 
+/// Wall time and CPU (this process, the broker, the rest of the machine)
+/// of a contender that runs inside this process.
+pub struct Meter {
+    me: u32,
+    started: Instant,
+    broker0: f64,
+    me0: f64,
+    machine0: f64,
+}
+
+impl Meter {
+    /// Start the clock.
+    pub fn start(broker: &Broker) -> Meter {
+        let me = std::process::id();
+        Meter {
+            me,
+            broker0: cpu(broker.pid()),
+            me0: cpu(me),
+            machine0: machine_cpu(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Stop it: `acked` records of `topic` on `broker`, each batch's round trip in `latencies`.
+    pub fn finish(
+        self,
+        broker: &Broker,
+        topic: &str,
+        acked: usize,
+        latencies: Vec<Duration>,
+    ) -> Result<Produced> {
+        let elapsed = self.started.elapsed();
+        let (b, c, m) = (
+            cpu(broker.pid()) - self.broker0,
+            cpu(self.me) - self.me0,
+            machine_cpu() - self.machine0,
+        );
+        Ok(Produced {
+            elapsed,
+            acked,
+            held: Some(broker.records_held(topic)?),
+            broker_cpu: b,
+            other_cpu: (m - b - c).max(0.0),
+            bench_cpu: c,
+            latencies,
+            ..Produced::default()
+        })
+    }
+}
+
 /// Wait until serve's `/metrics` says its indexer stored `n` records, or
 /// until `until`.
 fn wait_indexed(port: u16, n: usize, until: Instant, started: Instant) -> Indexed {
@@ -242,9 +292,7 @@ pub fn raw(broker: &Broker, topic: &str, records: &[Vec<u8>]) -> Result<Produced
         .client()
         .fetch_metadata(Some(topic), Duration::from_secs(10))?;
     std::thread::sleep(SETTLE);
-    let me = std::process::id();
-    let (b0, c0, m0) = (cpu(broker.pid()), cpu(me), machine_cpu());
-    let started = Instant::now();
+    let meter = Meter::start(broker);
     for (i, (r, key)) in records.iter().zip(&keys).enumerate() {
         let headers = OwnedHeaders::new().insert(Header {
             key: "content-type",
@@ -270,9 +318,8 @@ pub fn raw(broker: &Broker, topic: &str, records: &[Vec<u8>]) -> Result<Produced
         }
     }
     producer.flush(Duration::from_secs(120))?;
-    let elapsed = started.elapsed();
-    let (b1, c1, m1) = (cpu(broker.pid()), cpu(me), machine_cpu());
     let acks = producer.context();
+    let measured = meter.finish(broker, topic, acks.ok.load(Ordering::Relaxed), Vec::new())?;
     let failed = acks.failed.load(Ordering::Relaxed);
     if failed > 0 {
         let first = acks
@@ -283,15 +330,7 @@ pub fn raw(broker: &Broker, topic: &str, records: &[Vec<u8>]) -> Result<Produced
             .unwrap_or_default();
         bail!("raw producer: {failed} records not delivered (first: {first})");
     }
-    Ok(Produced {
-        elapsed,
-        acked: acks.ok.load(Ordering::Relaxed),
-        held: Some(broker.records_held(topic)?),
-        broker_cpu: b1 - b0,
-        other_cpu: (m1 - m0 - (b1 - b0) - (c1 - c0)).max(0.0),
-        bench_cpu: c1 - c0,
-        ..Produced::default()
-    })
+    Ok(measured)
 }
 
 /// serve's Kafka path alone: `connections` threads each hand `batch`
@@ -310,11 +349,9 @@ pub fn producer_batched(
     // The timeout serve uses.
     let producer = auditlog_kafka::produce::Producer::new(&cfg, Duration::from_secs(10))?;
     std::thread::sleep(SETTLE);
-    let me = std::process::id();
-    let (b0, c0, m0) = (cpu(broker.pid()), cpu(me), machine_cpu());
     let next = AtomicUsize::new(0);
     let batches: Vec<&[Vec<u8>]> = records.chunks(batch.max(1)).collect();
-    let started = Instant::now();
+    let meter = Meter::start(broker);
     let (acked, latencies) = std::thread::scope(|s| -> Result<(usize, Vec<Duration>)> {
         let workers: Vec<_> = (0..connections.max(1))
             .map(|_| {
@@ -340,16 +377,5 @@ pub fn producer_batched(
         }
         Ok((acked, all))
     })?;
-    let elapsed = started.elapsed();
-    let (b1, c1, m1) = (cpu(broker.pid()), cpu(me), machine_cpu());
-    Ok(Produced {
-        elapsed,
-        acked,
-        held: Some(broker.records_held(topic)?),
-        broker_cpu: b1 - b0,
-        other_cpu: (m1 - m0 - (b1 - b0) - (c1 - c0)).max(0.0),
-        bench_cpu: c1 - c0,
-        latencies,
-        ..Produced::default()
-    })
+    meter.finish(broker, topic, acked, latencies)
 }
