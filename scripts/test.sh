@@ -29,7 +29,7 @@ if [[ "${AUDITLOG_SKIP_FUZZ:-0}" != 1 ]]; then
   cd "$ROOT/fuzz"
   # Fuzz builds get their own target dir: different flags would evict the test build.
   export CARGO_TARGET_DIR="$CACHE_DIR/fuzz-target"
-  for t in parse_record crn filter redact bundle; do
+  for t in parse_record crn filter redact bundle kafka_decode; do
     # -s none: no sanitizer, so it runs on the stable toolchain.
     cargo fuzz run -s none -O "$t" -- -runs=0 2>&1 | tail -n 1
     cargo fuzz run -s none -O "$t" "$(mktemp -d)" "corpus/$t" -- \

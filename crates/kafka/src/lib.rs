@@ -12,21 +12,31 @@
 //! - [`transport::KafkaTransport`]: the SDK's `Transport` over the producer.
 //!
 //! The crate knows nothing about the store or the server: the sink decides
-//! what storing and quarantining mean.
+//! what storing and quarantining mean. Everything but [`decode`] and
+//! [`partition`] needs the default `client` feature (rdkafka).
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod config;
+// Pure: no I/O, built with or without the client.
 pub mod decode;
-pub mod index;
 pub mod partition;
+
+#[cfg(feature = "client")]
+pub mod config;
+#[cfg(feature = "client")]
+pub mod index;
+#[cfg(feature = "client")]
 pub mod produce;
+#[cfg(feature = "client")]
 mod topic;
+#[cfg(feature = "client")]
 pub mod transport;
+#[cfg(feature = "client")]
 mod watch;
 
+#[cfg(feature = "client")]
 pub use config::{KafkaConfig, Sasl, DEFAULT_TOPIC};
 
 /// Why a Kafka operation failed.
@@ -42,6 +52,7 @@ pub enum KafkaError {
     )]
     Unavailable(String),
     /// Anything else librdkafka reports.
+    #[cfg(feature = "client")]
     #[error("kafka: {0}")]
     Client(#[from] rdkafka::error::KafkaError),
 }
