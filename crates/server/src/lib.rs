@@ -317,6 +317,9 @@ fn start_kafka(state: &mut AppState) -> Result<Option<IndexerHandle>, ServeError
             watermarks: Default::default(),
         };
         tracing::info!(bootstrap = %k.client.bootstrap, topic = %k.client.topic, peers = ?k.peers, "kafka mode, ingest only: ingest writes to the topic; reads go to the peers, which index it");
+        if k.peers.is_empty() {
+            tracing::warn!("ingest only without --peer: every read is refused (421); name the indexing nodes with --peer so reads are forwarded to them");
+        }
         return Ok(None);
     }
     let quarantine = kafka::QuarantineStore::open(&state.config.data_dir, &k.client.topic)
