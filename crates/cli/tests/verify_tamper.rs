@@ -139,12 +139,19 @@ fn untouched_verifies_with_the_root_an_independent_tree_gives() {
     );
     assert!(out.contains(&format!("tree size  {N}\n")), "{out}");
     assert!(out.contains(&format!("root       {root}\n")), "{out}");
+    assert!(out.contains("root (b64) "), "{out}");
     let (code, out) = verify(&data, true);
     assert_eq!(code, 0);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["ok"], true);
     assert_eq!(j["tree_size"], N as u64);
     assert_eq!(j["root"], root.as_str());
+    // The same root as signed checkpoints write it.
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(tree.root())
+    };
+    assert_eq!(j["root_base64"], b64.as_str());
     assert_eq!(j["first_bad_offset"], serde_json::Value::Null);
     assert_eq!(j["checks"][0]["check"], "tree");
     assert_eq!(j["checks"][0]["log_records"], N as u64);

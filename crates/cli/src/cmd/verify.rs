@@ -83,6 +83,8 @@ struct Report {
     data_dir: String,
     tree_size: u64,
     root: Option<String>,
+    /// The same root as signed checkpoints and `/v1/checkpoint` write it.
+    root_base64: Option<String>,
     first_bad_offset: Option<u64>,
     checks: Vec<Section>,
 }
@@ -109,6 +111,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         data_dir: dir.display().to_string(),
         tree_size: tree.tree_leaves,
         root: tree.root.as_ref().map(auditlog_store::tree::hex),
+        root_base64: tree.root.as_ref().map(|r| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(r)
+        }),
         first_bad_offset: tree.first_bad_offset(),
         checks,
     };
@@ -202,4 +208,7 @@ fn print_table(r: &Report) {
     let root = r.root.as_deref().unwrap_or("(not verified)");
     println!("tree size  {}", r.tree_size);
     println!("root       {root}");
+    if let Some(b) = &r.root_base64 {
+        println!("root (b64) {b}   (as checkpoints write it)");
+    }
 }
