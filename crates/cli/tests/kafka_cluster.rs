@@ -268,6 +268,41 @@ fn tail_until(
     })
 }
 
+/// The first `n` events of a tail answered by `url` itself (no routing),
+/// from its oldest record or after `last_event_id`: (event id, record id).
+fn first_events(
+    url: &str,
+    filter: &str,
+    last_event_id: Option<&str>,
+    n: usize,
+) -> Vec<(String, String)> {
+    use std::io::BufRead;
+    let mut req = agent()
+        .get(&format!("{url}/v1/tail"))
+        .query("filter", filter)
+        .header("x-auditlog-forwarded", "1");
+    req = match last_event_id {
+        Some(l) => req.header("last-event-id", l),
+        None => req.query("from_offset", "0"),
+    };
+    let resp = req.call().unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut out = Vec::new();
+    let mut id = None;
+    for line in std::io::BufReader::new(resp.into_body().into_reader()).lines() {
+        let line = line.unwrap();
+        if let Some(v) = line.strip_prefix("id: ") {
+            id = Some(v.to_owned());
+        } else if let Some(d) = line.strip_prefix("data: ") {
+            out.push((id.take().unwrap(), id_of(d.as_bytes())));
+            if out.len() == n {
+                return out;
+            }
+        }
+    }
+    panic!("the tail on {url} ended after {} events", out.len());
+}
+
 /// What a [`tail_until`] thread returned, within 60 s.
 fn tail_answer(
     tail: std::thread::JoinHandle<Result<String, String>>,
@@ -370,6 +405,71 @@ fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
     std::thread::sleep(Duration::from_secs(1));
     ingest(&ua, &[fresh]);
     assert_eq!(tail_answer(tail, "a"), Ok(ub.clone()));
+
+    // Event ids name records, so a tail resumes right on another node (as
+    // after a rebalance moves a tenant): the tenant's first records as b
+    // streams them; then c — a node of its own group, whose store holds
+    // every partition at offsets of its own — resumed after the first of
+    // them continues with the second (it waits for c to index it).
+    let from_b = first_events(&ub, &filter, None, 2);
+    assert!(
+        from_b[0].0.contains('.'),
+        "a named event id: {:?}",
+        from_b[0]
+    );
+    let dir_c = tempfile::tempdir().unwrap();
+    let port_c = free_port();
+    let _c = Server::start_on(
+        dir_c.path(),
+        port_c,
+        &["--kafka", &broker.bootstrap(), "--group", "solo"],
+    );
+    let uc = format!("http://127.0.0.1:{port_c}");
+    let from_c = first_events(&uc, &filter, Some(&from_b[0].0), 1);
+    assert_eq!(
+        from_c[0].1, from_b[1].1,
+        "resumed on c after b's first event"
+    );
+    // `auditlog tail -f` against a Kafka-mode node reads the named ids: a
+    // record ingested after it started is printed.
+    let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args([
+            "tail", "-f", "-n", "0", "-o", "ndjson", "--server", &uc, &filter,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(follow.stdout.take().unwrap()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    ingest(&ua, &[copy_of_tenant_record("followed-by-the-cli")]);
+    let got = rx.recv_timeout(Duration::from_secs(60));
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let line = got.expect("auditlog tail -f printed nothing within 60 s");
+    assert!(line.contains("followed-by-the-cli"), "{line}");
+    assert!(line.starts_with("{\"offset\":"), "{line}");
+
+    // A record this node does not hold: refused with what to do (after
+    // waiting for it).
+    let unknown = format!("0.{}.{}", "eA", "eQ");
+    let resp = agent()
+        .get(&format!("{ua}/v1/tail"))
+        .header("x-auditlog-forwarded", "1")
+        .header("last-event-id", &unknown)
+        .call()
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    let body = resp.into_body().read_to_string().unwrap();
+    assert!(body.contains("resume-point-not-found"), "{body}");
 
     // A tail across every tenant spans both nodes' partitions: refused at
     // once with what to do, rather than silently showing half.

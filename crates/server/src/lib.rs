@@ -17,6 +17,7 @@ pub mod query;
 mod read;
 mod side_db;
 mod stream;
+mod tail_id;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -449,17 +449,7 @@ pub async fn tail(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     let start = match (last_id, p.from_offset.as_deref().filter(|s| !s.is_empty())) {
-        (Some(id), _) => id
-            .parse::<u64>()
-            .ok()
-            .and_then(|x| x.checked_add(1))
-            .ok_or_else(|| {
-                param_problem(
-                    "Last-Event-ID",
-                    "bad-event-id",
-                    format!("`{id}` is not an offset this server sent"),
-                )
-            })?,
+        (Some(id), _) => after_last_event(&state, id).await?,
         (None, Some(o)) => o.parse::<u64>().map_err(|_| {
             param_problem(
                 "from_offset",
@@ -469,6 +459,11 @@ pub async fn tail(
         })?,
         (None, None) => state.store.committed(),
     };
+    // In Kafka mode the tail may resume on another node: ids name records.
+    #[cfg(feature = "kafka")]
+    let named_ids = state.kafka.producer.is_some();
+    #[cfg(not(feature = "kafka"))]
+    let named_ids = false;
     let (tx, body) = channel();
     let store = state.store.clone();
     let metrics = state.metrics.clone();
@@ -526,7 +521,12 @@ pub async fn tail(
                 );
                 let mut chunk = Vec::new();
                 for (off, bytes) in &page.records {
-                    chunk.extend_from_slice(format!("id: {off}\nevent: record\ndata: ").as_bytes());
+                    let id = if named_ids {
+                        crate::tail_id::encode(*off, bytes)
+                    } else {
+                        off.to_string()
+                    };
+                    chunk.extend_from_slice(format!("id: {id}\nevent: record\ndata: ").as_bytes());
                     chunk.extend_from_slice(bytes);
                     chunk.extend_from_slice(b"\n\n");
                 }
@@ -551,6 +551,46 @@ pub async fn tail(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(r)
+}
+
+/// The offset after the record a `Last-Event-ID` names. A record named by
+/// source and id (Kafka mode, see `tail_id`) is looked up in this store,
+/// waiting up to 30 s for it: after a rebalance the tenant's new node may
+/// still be catching up.
+async fn after_last_event(state: &AppState, last: &str) -> Result<u64, Problem> {
+    let bad = || {
+        param_problem(
+            "Last-Event-ID",
+            "bad-event-id",
+            format!("`{last}` is not an event id this server sent"),
+        )
+    };
+    let (source, id) = match crate::tail_id::parse(last).ok_or_else(bad)? {
+        crate::tail_id::LastId::Offset(o) => return o.checked_add(1).ok_or_else(bad),
+        crate::tail_id::LastId::Record { source, id } => (source, id),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let store = state.store.clone();
+        let (s, i) = (source.clone(), id.clone());
+        let found = blocking(move || {
+            store
+                .find_by_id(&i, Some(&s))
+                .map_err(|e| Problem::unavailable(e.to_string()))
+        })
+        .await?;
+        if let Some(o) = found.iter().map(|(o, _)| *o).min() {
+            return Ok(o + 1);
+        }
+        if started.elapsed() >= Duration::from_secs(30) {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "resume-point-not-found",
+                format!("the record this tail last delivered (source {source:?}, id {id:?}) is not in this node's store after 30 s, so it cannot resume after it; retry (the node may be catching up after a rebalance), or start again without Last-Event-ID"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Counts a live tail in `auditlog_tails_active` for as long as it lives.

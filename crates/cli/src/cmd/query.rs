@@ -304,10 +304,11 @@ pub struct TailArgs {
     source: Source,
 }
 
+/// The newest `a.lines` matches, and where the log ended when they were
+/// read (a follow starts there). With `-n 0` no record, but still the end:
+/// "only new ones" must not start at offset 0.
 fn last_matches(a: &TailArgs) -> Result<(Records, u64)> {
-    if a.lines == 0 {
-        return Ok((Vec::new(), 0));
-    }
+    let limit = a.lines.max(1);
     let (mut recs, end) = match &a.source.data_dir {
         Some(dir) => {
             let store = open(dir)?;
@@ -316,7 +317,7 @@ fn last_matches(a: &TailArgs) -> Result<(Records, u64)> {
                 &SearchRequest {
                     filter: parse_filter(&a.filter)?,
                     order: Order::Desc,
-                    limit: a.lines,
+                    limit,
                     cursor: None,
                     from_offset: 0,
                 },
@@ -328,12 +329,13 @@ fn last_matches(a: &TailArgs) -> Result<(Records, u64)> {
             let (recs, _, end) = server_pages(
                 &client,
                 &format!("/v1/events?filter={}&order=desc", encode(&a.filter)),
-                a.lines,
+                limit,
                 None,
             )?;
             (recs, end)
         }
     };
+    recs.truncate(a.lines);
     recs.reverse();
     Ok((recs, end))
 }
@@ -422,29 +424,34 @@ pub fn run_tail(a: TailArgs) -> Result<Outcome> {
                 .http_status_as_error(false)
                 .build()
                 .into();
-            let mut last: Option<u64> = from.checked_sub(1);
+            // The last event's id as the server sent it (an offset, or in
+            // Kafka mode `OFFSET.SOURCE.ID`, valid on any node), sent back
+            // as Last-Event-ID on reconnect.
+            let mut last: Option<String> = from.checked_sub(1).map(|o| o.to_string());
             loop {
                 let url = format!(
-                    "{base}/v1/tail?filter={}&from_offset={}",
-                    encode(&a.filter),
-                    last.map_or(0, |l| l + 1)
+                    "{base}/v1/tail?filter={}&from_offset={from}",
+                    encode(&a.filter)
                 );
                 let mut req = agent.get(&url);
-                if let Some(l) = last {
-                    req = req.header("Last-Event-ID", l.to_string());
+                if let Some(l) = &last {
+                    req = req.header("Last-Event-ID", l.as_str());
                 }
                 match req.call() {
                     Ok(mut r) if r.status() == 200 => {
                         let reader = BufReader::new(r.body_mut().as_reader());
-                        let mut id = None;
+                        let mut id: Option<String> = None;
                         for line in reader.lines() {
                             let Ok(line) = line else { break };
                             if let Some(v) = line.strip_prefix("id: ") {
-                                id = v.trim().parse::<u64>().ok();
+                                id = Some(v.trim().to_owned());
                             } else if let Some(d) = line.strip_prefix("data: ") {
-                                if let Some(off) = id.take() {
+                                let Some(i) = id.take() else { continue };
+                                // The offset of the node that answered, for display.
+                                let off = i.split('.').next().and_then(|o| o.parse::<u64>().ok());
+                                if let Some(off) = off {
                                     print(&mut out, &[(off, d.as_bytes().to_vec())])?;
-                                    last = Some(off);
+                                    last = Some(i);
                                 }
                             }
                         }
