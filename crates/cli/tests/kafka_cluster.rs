@@ -432,23 +432,9 @@ fn a_tail_and_a_verifiable_export_go_to_the_node_that_owns_the_tenant() {
     );
     // `auditlog tail -f` against a Kafka-mode node reads the named ids: a
     // record ingested after it started is printed.
-    let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args([
-            "tail", "-f", "-n", "0", "-o", "ndjson", "--server", &uc, &filter,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = std::io::BufRead::lines(std::io::BufReader::new(follow.stdout.take().unwrap()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in lines.map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                return;
-            }
-        }
-    });
+    let (mut follow, rx) = common::spawn_lines(&[
+        "tail", "-f", "-n", "0", "-o", "ndjson", "--server", &uc, &filter,
+    ]);
     std::thread::sleep(Duration::from_secs(1));
     ingest(&ua, &[copy_of_tenant_record("followed-by-the-cli")]);
     let got = rx.recv_timeout(Duration::from_secs(60));

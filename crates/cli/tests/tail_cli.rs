@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::time::Duration;
 
 use common::server::{ingest, Server};
@@ -49,30 +48,16 @@ fn the_newest_matches_then_only_new_ones() {
     assert_eq!(got, want);
 
     // Following with -n 0: nothing of the 50 already stored, then the new one.
-    let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args([
-            "tail",
-            "-f",
-            "-n",
-            "0",
-            "-o",
-            "ndjson",
-            "--server",
-            &server.url,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = std::io::BufReader::new(follow.stdout.take().unwrap()).lines();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in lines.map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                return;
-            }
-        }
-    });
+    let (mut follow, rx) = common::spawn_lines(&[
+        "tail",
+        "-f",
+        "-n",
+        "0",
+        "-o",
+        "ndjson",
+        "--server",
+        &server.url,
+    ]);
     std::thread::sleep(Duration::from_secs(1));
     let fresh = common::generated(51, 31, 2).pop().unwrap();
     ingest(&server.url, std::slice::from_ref(&fresh));

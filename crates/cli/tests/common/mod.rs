@@ -76,3 +76,25 @@ pub fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `auditlog ARGS` left running (e.g. `tail -f`): the child, and its stdout
+/// lines as they come. Kill and wait for the child when done.
+pub fn spawn_lines(args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    });
+    (child, rx)
+}
