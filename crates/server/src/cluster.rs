@@ -177,8 +177,8 @@ pub(crate) async fn route_read(
     let Some(producer) = &state.kafka.producer else {
         return Ok(None);
     };
-    if let Some(answer) = stay_local(state, headers)? {
-        return Ok(answer);
+    if answers_here(state, headers)? {
+        return Ok(None);
     }
     let high = high_watermarks(state, producer, arrived).await?;
     let needed: BTreeMap<i32, i64> = partitions_needed(filter, &high)
@@ -215,21 +215,15 @@ pub(crate) async fn route_read(
     }
 }
 
-/// Whether a Kafka-mode read is answered here without looking further:
-/// `Some(None)` when it is (no peers, or already forwarded to this node);
-/// `None` when peers may have to answer it. An ingest node without peers
-/// has nobody to answer it.
-fn stay_local(state: &AppState, headers: &HeaderMap) -> Result<Option<Option<Response>>, Problem> {
-    // An ingest node's store is empty: it never answers from it.
-    if state.kafka.ingest_only()
-        && (state.kafka.peers.is_empty() || headers.contains_key(FORWARDED))
-    {
+/// Whether a Kafka-mode read is answered from this node's store without
+/// asking peers: when there are none, or a peer already forwarded it here.
+/// An ingest node's store is empty, so there that is refused instead.
+fn answers_here(state: &AppState, headers: &HeaderMap) -> Result<bool, Problem> {
+    let here = state.kafka.peers.is_empty() || headers.contains_key(FORWARDED);
+    if here && state.kafka.ingest_only() {
         return Err(ingest_only_problem(state));
     }
-    if state.kafka.peers.is_empty() || headers.contains_key(FORWARDED) {
-        return Ok(Some(None));
-    }
-    Ok(None)
+    Ok(here)
 }
 
 /// The answer of an ingest node (`serve --ingest-only`) to a read of its
@@ -344,8 +338,8 @@ pub(crate) async fn route_tail(
     let Some(producer) = &state.kafka.producer else {
         return Ok(None);
     };
-    if let Some(answer) = stay_local(state, headers)? {
-        return Ok(answer);
+    if answers_here(state, headers)? {
+        return Ok(None);
     }
     let high = high_watermarks(state, producer, Instant::now()).await?;
     let needed = partitions_needed(filter, &high);
